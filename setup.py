@@ -1,0 +1,134 @@
+"""Build the fastloss Cython extensions, with OpenMP where the compiler has it.
+
+Environment switches:
+  FASTLOSS_NO_OPENMP=1        build without OpenMP (single-threaded kernels).
+  FASTLOSS_SANITIZE=address   AddressSanitizer build (for the memory-safety runs).
+  FASTLOSS_OPENMP_PREFIX=DIR  macOS: where libomp lives (include/ and lib/).
+"""
+
+import os
+import runpy
+import shutil
+import sys
+import tempfile
+import textwrap
+from pathlib import Path
+
+from Cython import Tempita
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+from setuptools.command.build_ext import build_ext
+
+HERE = Path(__file__).resolve().parent
+PKG = HERE / "src" / "fastloss"
+
+
+def generate_pointwise_kernels():
+    """Expand _pointwise.pyx.tp for the pointwise losses of the registry."""
+    registry = runpy.run_path(str(PKG / "_registry.py"))
+    losses = [
+        {"name": s.name, "has_target": s.target != "none", "params": list(s.param_names)}
+        for s in registry["pointwise_specs"]()
+    ]
+    text = Tempita.sub((PKG / "_pointwise.pyx.tp").read_text(), losses=losses)
+    out = PKG / "_pointwise.pyx"
+    if not out.exists() or out.read_text() != text:  # keep mtime, avoid rebuilds
+        out.write_text(text)
+
+
+def _env_flag(name):
+    return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
+
+
+class BuildExt(build_ext):
+    """Adds OpenMP and optimisation flags that fit the compiler actually used."""
+
+    def _openmp_flags(self):
+        ctype = self.compiler.compiler_type
+        if ctype == "msvc":
+            return ["/openmp"], []
+        if sys.platform == "darwin":
+            prefix = os.environ.get("FASTLOSS_OPENMP_PREFIX") or _brew_libomp()
+            cflags, lflags = ["-Xpreprocessor", "-fopenmp"], ["-lomp"]
+            if prefix:
+                cflags.append(f"-I{prefix}/include")
+                lflags += [f"-L{prefix}/lib", f"-Wl,-rpath,{prefix}/lib"]
+            return cflags, lflags
+        return ["-fopenmp"], ["-fopenmp"]
+
+    def _compiles(self, cflags, lflags):
+        """Whether a program using omp.h compiles and links with these flags."""
+        src = textwrap.dedent("""\
+            #include <omp.h>
+            int main(void) { int n = 0;
+            #pragma omp parallel reduction(+:n)
+            n += 1;
+            return omp_get_max_threads() > 0 && n > 0 ? 0 : 1; }
+        """)
+        tmp = tempfile.mkdtemp()
+        try:
+            path = os.path.join(tmp, "probe.c")
+            with open(path, "w") as f:
+                f.write(src)
+            objs = self.compiler.compile([path], output_dir=tmp, extra_postargs=cflags)
+            self.compiler.link_executable(objs, "probe", output_dir=tmp, extra_postargs=lflags)
+            return True
+        except Exception:
+            return False
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+    def build_extensions(self):
+        ctype = self.compiler.compiler_type
+        if ctype == "msvc":
+            cflags, lflags = ["/O2"], []
+        else:
+            # Nothing reads errno or the FP exception flags, so libm calls need not
+            # set errno and selects may evaluate both arms: this lets GCC/clang
+            # if-convert and vectorise the loops. (No -ffast-math: NaN and inf
+            # must keep their IEEE meaning.)
+            cflags, lflags = ["-O3", "-fno-math-errno", "-fno-trapping-math"], []
+        if _env_flag("FASTLOSS_NO_OPENMP"):
+            self.warn("FASTLOSS_NO_OPENMP is set: building single-threaded kernels.")
+        else:
+            ocflags, olflags = self._openmp_flags()
+            if self._compiles(ocflags, olflags):
+                cflags += ocflags
+                lflags += olflags
+            else:
+                self.warn(
+                    "fastloss: no working OpenMP found for this compiler; building "
+                    "single-threaded kernels (fastloss.show_config() will say so)."
+                )
+        if os.environ.get("FASTLOSS_SANITIZE") == "address":
+            san = ["-fsanitize=address", "-fno-omit-frame-pointer", "-g"]
+            cflags += san
+            lflags += san
+        for ext in self.extensions:
+            ext.extra_compile_args = cflags + list(ext.extra_compile_args)
+            ext.extra_link_args = lflags + list(ext.extra_link_args)
+        super().build_extensions()
+
+
+def _brew_libomp():
+    for prefix in ("/opt/homebrew/opt/libomp", "/usr/local/opt/libomp"):
+        if os.path.isdir(prefix):
+            return prefix
+    return None
+
+
+generate_pointwise_kernels()
+
+extensions = [
+    Extension(f"fastloss.{name}", [f"src/fastloss/{name}.pyx"], include_dirs=["src/fastloss"])
+    for name in ("_omp", "_pointwise")
+]
+
+setup(
+    ext_modules=cythonize(
+        extensions,
+        compiler_directives={"language_level": 3},
+        include_path=["src"],
+    ),
+    cmdclass={"build_ext": BuildExt},
+)

@@ -1,0 +1,24 @@
+# cython: language_level=3
+"""Pieces shared by every kernel module: chunking and the fixed-order sum."""
+
+cdef enum:
+    # Elements per reduction chunk. Fixed, independent of the thread count, so
+    # that partial sums, and hence results, are bit-identical for any n_threads.
+    CHUNK = 4096
+    # Below this many elements a kernel runs serially: waking the OpenMP pool
+    # costs more than the work.
+    PARALLEL_MIN = 32768
+    # Partials for up to this many chunks live on the stack (no malloc).
+    STACK_PARTIALS = 256
+
+
+cdef inline double sum_partials(const double* p, Py_ssize_t n) noexcept nogil:
+    """Pairwise sum in a fixed order: deterministic and O(log n) rounding growth."""
+    cdef Py_ssize_t h
+    if n <= 8:
+        s = 0.0
+        for h in range(n):
+            s = s + p[h]
+        return s
+    h = n // 2
+    return sum_partials(p, h) + sum_partials(p + h, n - h)

@@ -1,0 +1,95 @@
+# cython: language_level=3
+"""The math of each pointwise loss, one inline function per loss.
+
+``<name>_lg(x[, y], *params)`` returns the element loss and its derivative with
+respect to ``x`` as a struct: returning through out-pointers inside ``prange``
+makes them shared between threads (a race). The generated kernels in
+``_pointwise.pyx`` call these; nothing else holds loss math in C.
+"""
+
+from libc.math cimport fabs, exp, log, log1p, tanh, M_PI
+
+cdef extern from "_select.h":
+    double where "fl_where"(bint c, double a, double b) noexcept nogil
+
+
+cdef struct LG:
+    double loss
+    double grad
+
+
+cdef inline double _sign(double d) noexcept nogil:
+    # PyTorch's subgradient: sign(0) = 0, and NaN propagates. Written as
+    # selects, not branches, so that loops calling it vectorise.
+    return where(d == d, <double>(d > 0) - <double>(d < 0), d)
+
+
+cdef inline LG mse_loss_lg(double x, double y) noexcept nogil:
+    cdef double d = x - y
+    return LG(d * d, 2.0 * d)
+
+
+cdef inline LG l1_loss_lg(double x, double y) noexcept nogil:
+    cdef double d = x - y
+    return LG(fabs(d), _sign(d))
+
+
+cdef inline LG huber_loss_lg(double x, double y, double delta) noexcept nogil:
+    cdef double d = x - y
+    cdef double a = fabs(d)
+    cdef bint quadratic = a < delta
+    return LG(where(quadratic, 0.5 * d * d, delta * (a - 0.5 * delta)),
+              where(quadratic, d, delta * _sign(d)))
+
+
+cdef inline LG smooth_l1_loss_lg(double x, double y, double beta) noexcept nogil:
+    cdef double d = x - y
+    cdef double a = fabs(d)
+    # beta == 0 never takes the quadratic branch; the max() keeps the unused
+    # arm of the select free of a division by zero.
+    cdef bint quadratic = a < beta
+    cdef double inv_beta = 1.0 / max(beta, 1e-300)
+    return LG(where(quadratic, 0.5 * d * d * inv_beta, a - 0.5 * beta),
+              where(quadratic, d * inv_beta, _sign(d)))
+
+
+cdef inline LG poisson_nll_loss_lg(double x, double y, double log_input, double full,
+                                   double eps) noexcept nogil:
+    cdef LG r
+    cdef double e
+    if log_input != 0.0:
+        e = exp(x)
+        r = LG(e - y * x, e - y)
+    else:
+        r = LG(x - y * log(x + eps), 1.0 - y / (x + eps))
+    if full != 0.0 and y > 1.0:
+        # Stirling's approximation of log(y!), as PyTorch adds it (only where y > 1).
+        r.loss = r.loss + (y * log(y) - y + 0.5 * log(2.0 * M_PI * y))
+    return r
+
+
+cdef inline LG log_cosh_loss_lg(double x, double y) noexcept nogil:
+    cdef double d = x - y
+    cdef double a = fabs(d)
+    # log(cosh(d)) written so that cosh never overflows.
+    return LG(a + log1p(exp(-2.0 * a)) - 0.6931471805599453, tanh(d))
+
+
+cdef inline LG quantile_loss_lg(double x, double y, double quantile) noexcept nogil:
+    cdef double d = y - x
+    # Subgradient 0 at d = 0: it lies in [-q, 1 - q] for every q.
+    return LG(where(d > 0, quantile * d, (quantile - 1.0) * d),
+              where(d > 0, -quantile, where(d < 0, 1.0 - quantile, d * 0.0)))
+
+
+cdef inline LG l1_penalty_lg(double w, double alpha) noexcept nogil:
+    return LG(alpha * fabs(w), alpha * _sign(w))
+
+
+cdef inline LG l2_penalty_lg(double w, double alpha) noexcept nogil:
+    return LG(0.5 * alpha * w * w, alpha * w)
+
+
+cdef inline LG elastic_net_penalty_lg(double w, double alpha, double l1_ratio) noexcept nogil:
+    return LG(alpha * (l1_ratio * fabs(w) + 0.5 * (1.0 - l1_ratio) * w * w),
+              alpha * (l1_ratio * _sign(w) + (1.0 - l1_ratio) * w))
