@@ -491,12 +491,11 @@ LOSSES: tuple[LossSpec, ...] = (
         gradient="none (a metric)",
         params=(Param("k", 1, type=int, low=1, examples=(2,), doc="Count a row correct if its "
                       "target is among the k highest scores."),),
-        reductions=("mean", "sum"),
         mean_over="rows",
         differentiable=False,
         binary_input=True,
         notes="'mean' is the (sample-weighted) fraction of correct rows, 'sum' their (weighted) "
-              "count. A row with a NaN score of its target counts as wrong.",
+              "count, 'none' 1.0 / 0.0 per row. A row with a NaN score of its target counts as wrong.",
     ),
 )
 
