@@ -64,8 +64,10 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
 
     n = x.size
     row_len = n // x.shape[0] if x.ndim and x.shape[0] else 1
-    per_row = 1 if reduction == "batchmean" else row_len
-    denom = float(n // row_len * per_row) if w is None else float(w.sum()) * per_row
+    if reduction == "batchmean":  # divided by the number of rows (of their weights)
+        denom = float(x.shape[0] if x.ndim else 1) if w is None else float(w.sum())
+    else:
+        denom = float(n) if w is None else float(w.sum()) * row_len
     mean = reduction in ("mean", "batchmean")
     if mean and w is not None and n and denom == 0.0:
         raise ValueError(f"sample_weight sums to zero: reduction={reduction!r} is undefined")
@@ -219,11 +221,8 @@ def _make_pointwise(spec: LossSpec):
 
 
 def _make_rowwise(spec: LossSpec):
-    # Target kinds -> kernel name, as setup.py generates them.
-    names = {"class_or_prob": {"class": f"{spec.name}_class", "prob": f"{spec.name}_prob"},
-             "class": {"class": spec.name}, "real": {"real": spec.name}}[spec.target]
     kernels = {(kind, dt): getattr(_rowwise, f"{name}_{sfx}")
-               for kind, name in names.items() for dt, sfx in _SUFFIX.items()}
+               for kind, name in spec.kernels.items() for dt, sfx in _SUFFIX.items()}
     return _public(spec, lambda a: _rowwise_call(spec, kernels, a))
 
 
