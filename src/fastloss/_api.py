@@ -94,9 +94,11 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
 
 def _class_target(spec, target, x, ignore_index):
     """("class", int64 indices) or ("prob"/"real", target array of x's shape)."""
-    if spec.target == "real" or (
-        spec.target == "class_or_prob" and np.asarray(target).dtype.kind == "f"
-    ):
+    tdt = np.asarray(target).dtype
+    if spec.target == "class_or_prob" and tdt.kind == "f" and np.shape(target) != x.shape:
+        raise TypeError(f"target of shape {np.shape(target)} holds class indices, which need an "
+                        f"integer dtype, got {tdt}; probability targets need input's shape {x.shape}")
+    if spec.target == "real" or (spec.target == "class_or_prob" and tdt.kind == "f"):
         kind = "real" if spec.target == "real" else "prob"
         return kind, as_real_like(target, "target", x)
     n_classes = max(x.shape[1], 2) if spec.binary_input else x.shape[1]
