@@ -123,13 +123,15 @@ def _rowwise_call(spec, kernels, a):
     reduction = check_reduction(a["reduction"], spec)
     params = {p.name: check_param(p, a[p.name]) for p in spec.params}
     n_rows, n_classes = x.shape
-    if "k" in params and params["k"] > max(n_classes, 1):
+    if "k" in params and params["k"] > max(n_classes, 1):  # top-k needs k classes
         raise ValueError(f"k must be at most the number of classes {n_classes}, got {params['k']}")
     nt = resolve_n_threads(a["n_threads"])
     vectors = _class_vectors(spec, a, n_classes, True)
     ignore_index = params.pop("ignore_index", None)
     kind, t = _class_target(spec, a["target"], x, ignore_index)
     want_acc = a.get("return_accuracy", False)
+    if not isinstance(want_acc, (bool, np.bool_)):
+        raise TypeError(f"return_accuracy must be a bool, got {type(want_acc).__name__}")
     if want_acc and kind != "class":
         raise ValueError("return_accuracy=True needs class-index targets")
     sw = a.get("sample_weight")
@@ -145,8 +147,11 @@ def _rowwise_call(spec, kernels, a):
     elif return_grad:
         grad = np.empty(x.shape, x.dtype)
 
-    weight = vectors[0] if spec.mean_over == "target_weight" and a[spec.array_params[0].name] is not None else None
-    denom = _denominator(spec, kind, t, sw, weight, ignore_index)
+    # PyTorch's weighted mean divides by the target classes' `weight` (if given).
+    class_weight = None
+    if spec.mean_over == "target_weight" and a.get("weight") is not None:
+        class_weight = vectors[spec.array_param_names.index("weight")]
+    denom = _denominator(spec, kind, t, sw, class_weight, ignore_index)
     if reduction == "mean" and sw is not None and n_rows and not sw.any():
         raise ValueError("sample_weight sums to zero: reduction='mean' is undefined")
     gscale = (1.0 / denom if denom else 0.0) if reduction == "mean" else 1.0
