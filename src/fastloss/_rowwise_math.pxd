@@ -93,7 +93,8 @@ cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_s
     cdef double m = _row_max(x, cs, C)
     cdef double zy = x[y * cs]
     cdef double correct = _is_top1(x, cs, y, m)
-    cdef double S = 0.0, lin = 0.0, e, z, r
+    # So = sum of the other classes' exps: 1 - p_y = So / S without cancellation.
+    cdef double S = 0.0, So = 0.0, lin = 0.0, e, z, r, q
     cdef Py_ssize_t j
     if b != 0:
         for j in range(C):
@@ -101,10 +102,16 @@ cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_s
             e = exp(z - m)
             lin = lin + where(v[j] != 0, v[j] * (m - z), 0.0)
             S = S + e
+            So = So + where(j != y, e, 0.0)
             if g != NULL:
                 g[j] = <real>e
     else:
-        S = _exp_sum(x, cs, C, m, g)
+        for j in range(C):
+            e = exp(x[j * cs] - m)
+            S = S + e
+            So = So + where(j != y, e, 0.0)
+            if g != NULL:
+                g[j] = <real>e
     cdef double logS = log(S)
     cdef double loss = _hot(a, logS, m, zy)
     if b != 0:
@@ -118,9 +125,13 @@ cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_s
         else:
             for j in range(C):
                 g[j] = <real>(r * g[j])
-        # The target's entry from its exp in double: p_y - 1 cancels, so the
-        # rounded float32 copy in g would cost digits.
-        g[y] = <real>(r * exp(zy - m) - gs * b * (v[y] if b != 0 else 0.0) - gs * a)
+        # The target's entry a (p_y - 1) + b (V p_y - v_y) with p_y - 1 = -q: in
+        # double and without the cancellation of p_y - 1 where p_y ~ 1.
+        q = So / S
+        if b != 0:
+            g[y] = <real>(-gs * a * q + gs * b * (V * (exp(zy - m) / S) - v[y]))
+        else:
+            g[y] = <real>(-gs * a * q)
     return RowR(loss, correct)
 
 
@@ -221,7 +232,7 @@ cdef inline RowR softmax_focal_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t
         r = gs * K / S
         for j in range(C):
             g[j] = <real>(r * g[j])
-        g[y] = <real>(r * ey - gs * K)  # in double, as in _softmax_class
+        g[y] = <real>(-gs * K * q)  # = r ey - gs K, without its cancellation where p_y ~ 1
     return RowR(loss, correct)
 
 

@@ -296,7 +296,8 @@ def softmax_focal_loss(x, t, alpha, gamma):
     a = alpha[t]
     dterm = np.where(q > 0, gamma * py * L * q ** (gamma - 1), 0.0) if gamma != 0 else 0.0
     K = a * (q**gamma + dterm)
-    return a * q**gamma * L, K[:, None] * (p - hot)
+    # d(-log p_y)/dz = p - onehot; at the target entry that is -q, exact where p_y ~ 1
+    return a * q**gamma * L, K[:, None] * np.where(hot == 1, -q[:, None], p)
 
 
 @_rowwise
