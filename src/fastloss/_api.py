@@ -109,7 +109,7 @@ def _make_pointwise(spec: LossSpec):
 
     loss.__name__ = loss.__qualname__ = spec.name
     loss.__module__ = "fastloss"
-    loss.__signature__ = sig
+    loss.__signature__ = sig  # type: ignore[attr-defined]
     loss.__doc__ = _docs.docstring(spec)
     return loss
 

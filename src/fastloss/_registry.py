@@ -92,7 +92,7 @@ class LossSpec:
         return out
 
 
-_PROB = dict(low=0.0, high=1.0)
+_PROB: dict[str, Any] = dict(low=0.0, high=1.0)
 
 LOSSES: tuple[LossSpec, ...] = (
     LossSpec(
