@@ -21,3 +21,13 @@ napoleon_numpy_docstring = True
 autodoc_typehints = "none"
 exclude_patterns = ["_build"]
 html_theme = "alabaster"
+
+
+def _escape_docstring(app, what, name, obj, options, lines):
+    # The generated docstrings are plain text for help(); make them valid reST
+    # (|d| would be a substitution) before napoleon parses them.
+    lines[:] = [gen_api_docs.escape(line) for line in lines]
+
+
+def setup(app):
+    app.connect("autodoc-process-docstring", _escape_docstring, priority=100)

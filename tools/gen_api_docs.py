@@ -39,6 +39,14 @@ Semantics shared by all losses, and how they differ from other libraries:
 """
 
 
+def escape(text: str) -> str:
+    """Escape reST inline markup (``|d|``, ``*``) outside ````literal```` spans."""
+    parts = text.split("``")
+    for j in range(0, len(parts), 2):
+        parts[j] = parts[j].replace("|", r"\|").replace("*", r"\*")
+    return "``".join(parts)
+
+
 def _peer(spec: Any, prefix: str) -> str:
     hits = [p for p in spec.peers if p.startswith(prefix)]
     return ", ".join(f"``{p}``" for p in hits) if hits else "--"
@@ -50,7 +58,7 @@ def _options(spec: Any) -> list[str]:
     lines = ["- options:"]
     for p in spec.params:
         bounds = "" if p.type is bool else f", in {p.bounds_text()}"
-        lines.append(f"  ``{p.name}`` ({p.type.__name__}, default ``{p.default!r}``{bounds}): {p.doc}")
+        lines.append(f"  ``{p.name}`` ({p.type.__name__}, default ``{p.default!r}``{bounds}): {escape(p.doc)}")
     return lines
 
 
@@ -72,7 +80,7 @@ def render(losses: Any) -> str:
         head = f"{fam.capitalize()} losses" if fam != "penalty" else "Penalties"
         out += [head, "-" * len(head), ""]
         for s in (s for s in losses if s.family == fam):
-            out += [f".. rubric:: {s.name}", "", s.summary, ""]
+            out += [f".. rubric:: {s.name}", "", escape(s.summary), ""]
             out += [f"- loss of element i: ``{s.formula}``",
                     f"- gradient: ``{s.gradient}``",
                     f"- reductions: {', '.join(f'``{r}``' for r in s.reductions)} "
@@ -83,7 +91,7 @@ def render(losses: Any) -> str:
             for prefix, lib in (("keras.", "Keras"), ("sklearn.", "scikit-learn")):
                 out.append(f"- {lib}: {_peer(s, prefix)}")
             if s.notes:
-                out.append(f"- differences and notes: {s.notes}")
+                out.append(f"- differences and notes: {escape(s.notes)}")
             out += ["", f".. autofunction:: fastloss.{s.name}", ""]
     ref = "Reference implementations and configuration"
     out += [ref, "-" * len(ref), "",

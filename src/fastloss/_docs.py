@@ -24,7 +24,8 @@ def _param_lines(spec: LossSpec) -> list[str]:
 def docstring(spec: LossSpec) -> str:
     x = spec.input_name
     lines = [spec.summary, ""]
-    lines += [f"Loss of element i:     {spec.formula}", f"Gradient of element i: {spec.gradient}", ""]
+    lines += [f"Loss of element i: ``{spec.formula}``", "",
+              f"Gradient of element i: ``{spec.gradient}``", ""]
     lines += ["Parameters", "----------",
               f"{x} : array_like of float32 or float64",
               "    Any shape; the first axis is the row (sample) axis."]
