@@ -7,7 +7,7 @@ makes them shared between threads (a race). The generated kernels in
 ``_pointwise.pyx`` call these; nothing else holds loss math in C.
 """
 
-from libc.math cimport fabs, exp, log, log1p, tanh, M_PI
+from libc.math cimport fabs, exp, log, log1p, sinh, tanh, M_PI
 
 cdef extern from "_select.h":
     double where "fl_where"(bint c, double a, double b) noexcept nogil
@@ -71,8 +71,11 @@ cdef inline LG poisson_nll_loss_lg(double x, double y, double log_input, double 
 cdef inline LG log_cosh_loss_lg(double x, double y) noexcept nogil:
     cdef double d = x - y
     cdef double a = fabs(d)
-    # log(cosh(d)) written so that cosh never overflows.
-    return LG(a + log1p(exp(-2.0 * a)) - 0.6931471805599453, tanh(d))
+    cdef double s = sinh(0.5 * a)
+    # Large |d|: |d| + log1p(exp(-2|d|)) - log 2 never overflows but cancels for
+    # small |d|; there log1p(2 sinh^2(d/2)) (cosh d - 1 = 2 sinh^2(d/2)) is exact.
+    return LG(where(a < 1.0, log1p(2.0 * s * s), a + log1p(exp(-2.0 * a)) - 0.6931471805599453),
+              tanh(d))
 
 
 cdef inline LG quantile_loss_lg(double x, double y, double quantile) noexcept nogil:
