@@ -6,11 +6,17 @@ defaults follow ``torch.nn.functional`` where PyTorch has the loss.
 ``fastloss.reference`` holds the plain NumPy definition of each loss.
 """
 
+from importlib.metadata import PackageNotFoundError as _PackageNotFoundError
+from importlib.metadata import version as _version
+
 from ._api import FUNCTIONS as _FUNCTIONS
 from ._config import show_config
 from ._registry import REGISTRY
 
-__version__ = "0.1.0"
+try:  # the single source of the version is pyproject.toml, via the installed metadata
+    __version__ = _version("fastloss")
+except _PackageNotFoundError:  # imported from a source tree that was never installed
+    __version__ = "0+unknown"
 
 globals().update(_FUNCTIONS)
 

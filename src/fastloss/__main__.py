@@ -14,7 +14,7 @@ import timeit
 import numpy as np
 
 import fastloss
-from fastloss import reference
+from fastloss import _omp, reference
 from fastloss._data import make_arrays
 from fastloss._registry import LOSSES
 
@@ -66,7 +66,7 @@ def run(n: int, repeat: int, names: list[str] | None) -> bool:
             print(f"{spec.name:<{W}}{np.dtype(dtype).name:<9}{n:>10}{t_fast * 1e3:>13.3f}"
                   f"{t_ref * 1e3:>11.3f}{t_ref / t_fast:>9.1f}x{err:>13.1e}{'' if good else '  FAIL'}")
     print()
-    print(f"threads: {fastloss._omp.get_max_threads()}, OpenMP: {fastloss._omp.openmp_version != 0}; "
+    print(f"threads: {_omp.get_max_threads()}, OpenMP: {_omp.openmp_version != 0}; "
           "value+grad with out= reused; NumPy = fastloss.reference (float64).")
     print("all results match the reference" if ok else "SOME RESULTS DO NOT MATCH THE REFERENCE")
     return ok

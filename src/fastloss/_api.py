@@ -214,7 +214,7 @@ def _public(spec: LossSpec, call):
 
     loss.__name__ = loss.__qualname__ = spec.name
     loss.__module__ = "fastloss"
-    loss.__signature__ = sig
+    loss.__signature__ = sig  # type: ignore[attr-defined]
     loss.__doc__ = _docs.docstring(spec)
     return loss
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ._registry import LossSpec
 
 _REDUCTION = {
@@ -12,7 +14,7 @@ _REDUCTION = {
     "batchmean": "sum_i w_i l_i divided by the number of rows (by sum(sample_weight) with "
                  "sample_weight), PyTorch's 'batchmean'",
 }
-_ROWWISE_REDUCTION = {
+_ROWWISE_REDUCTION: dict[str, Any] = {
     "mean": {"elements": "", "rows": "sum_i w_i l_i / sum_i w_i over the N rows",
              "valid_rows": "sum_i w_i l_i / sum_i w_i over the rows not ignored",
              "target_weight": "PyTorch's weighted mean sum_i w_i l_i / sum_i w_i weight[y_i] over "
@@ -56,7 +58,8 @@ def docstring(spec: LossSpec) -> str:
     rowwise = spec.kind == "rowwise"
     unit = "row" if rowwise else "element"
     lines = [spec.summary, ""]
-    lines += [f"Loss of {unit} i:     {spec.formula}", f"Gradient of {unit} i: {spec.gradient}", ""]
+    lines += [f"Loss of {unit} i: ``{spec.formula}``", "",
+              f"Gradient of {unit} i: ``{spec.gradient}``", ""]
     lines += ["Parameters", "----------", f"{x} : array_like of float32 or float64"]
     if rowwise:
         lines.append("    Shape (N, C): N rows (samples) of C class scores; any strides."

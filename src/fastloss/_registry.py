@@ -151,7 +151,7 @@ class LossSpec:
         return out
 
 
-_PROB = dict(low=0.0, high=1.0)
+_PROB: dict[str, Any] = dict(low=0.0, high=1.0)
 _CLASS_WEIGHT = ArrayParam("weight", doc="Weight w_c of each class (entry of the last axis).")
 _IGNORE_INDEX = Param("ignore_index", -100, type=int, examples=(0,),
                       doc="Target value whose rows are skipped (no loss, zero gradient).")

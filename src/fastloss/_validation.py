@@ -176,13 +176,13 @@ def check_param(p: Param, value: object) -> float | int:
     if p.type is int:
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
             raise TypeError(f"{p.name} must be an int, got {type(value).__name__}")
-        v = int(value)
-        ok = -(2**63) <= v < 2**63 and (not p.choices or v in p.choices)
-        ok = ok and (p.low is None or v >= p.low) and (p.high is None or v <= p.high)
+        i = int(value)
+        ok = -(2**63) <= i < 2**63 and (not p.choices or i in p.choices)
+        ok = ok and (p.low is None or i >= p.low) and (p.high is None or i <= p.high)
         if not ok:
             allowed = f"one of {p.choices}" if p.choices else f"an int in {p.bounds_text()}"
             raise ValueError(f"{p.name} must be {allowed}, got {value!r}")
-        return v
+        return i
     if p.type is bool:
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{p.name} must be a bool, got {type(value).__name__}")

@@ -1,0 +1,9 @@
+"""What the build knows about OpenMP, for thread resolution and show_config."""
+
+__test__: dict[str, str]  # Cython's doctest dict
+openmp_version: int
+compiler: str
+
+def get_max_threads() -> int: ...
+def set_num_threads(n: int) -> None: ...
+def team_size(n: int) -> int: ...
