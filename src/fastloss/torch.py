@@ -65,15 +65,22 @@ class FastlossFunction(torch.autograd.Function):
         kw = dict(kwargs)
         for name, t in zip(names, tensors):
             kw[name] = _cpu_array(name, loss, t, differentiable=False)
-        value, grad = fn(x, **kw, return_grad=True)[:2]
+        res = fn(x, **kw, return_grad=True)
+        value, grad = res[:2]
         ctx.fastloss_grad = torch.from_numpy(grad)
         if isinstance(value, np.ndarray):
-            return torch.from_numpy(value)
-        return torch.tensor(value, dtype=input.dtype)
+            value = torch.from_numpy(value)
+        else:
+            value = torch.tensor(value, dtype=input.dtype)
+        if len(res) > 2:  # return_accuracy=True: the correct count, not differentiable
+            n_correct = torch.tensor(res[2], dtype=torch.int64)
+            ctx.mark_non_differentiable(n_correct)
+            return value, n_correct
+        return value
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, grad_output):
+    def backward(ctx, grad_output, *_):
         g = ctx.fastloss_grad  # kept: backward may run again with retain_graph=True
         if grad_output.dim():
             # reduction="none": d value[i] / d input[i, ...], one upstream factor per value element
@@ -100,7 +107,14 @@ def _make(spec: LossSpec):
                             f"got {type(x).__name__}")
         names = tuple(k for k, v in a.items() if isinstance(v, torch.Tensor))
         tensors = [a.pop(k) for k in names]
-        return FastlossFunction.apply(fn, x, a, names, *tensors)
+        if not spec.differentiable:  # a metric (accuracy): a plain tensor, no autograd
+            kw = {n: _cpu_array(n, spec.name, t, differentiable=False) for n, t in zip(names, tensors)}
+            value = fn(_cpu_array(spec.input_name, spec.name, x, differentiable=True), **a, **kw)
+            return torch.from_numpy(value) if isinstance(value, np.ndarray) else torch.tensor(value)
+        out = FastlossFunction.apply(fn, x, a, names, *tensors)
+        if isinstance(out, tuple):  # (loss, n_correct as a Python int)
+            return out[0], int(out[1])
+        return out
 
     loss.__name__ = loss.__qualname__ = spec.name
     loss.__module__ = "fastloss.torch"
@@ -109,7 +123,8 @@ def _make(spec: LossSpec):
         f"``fastloss.{spec.name}`` on CPU tensors, differentiable with respect to "
         f"``{spec.input_name}`` through autograd.\n\nArguments as ``fastloss.{spec.name}`` "
         "(without return_grad and out); tensors or arrays. Returns a tensor of the input's "
-        "dtype: a scalar for \"mean\"/\"sum\", the per-element losses for \"none\".\n\n"
+        "dtype: a scalar for \"mean\"/\"sum\", the per-element losses for \"none\"; with "
+        "return_accuracy=True, the pair (loss, n_correct).\n\n"
         + (fn.__doc__ or "")
     )
     return loss
