@@ -8,10 +8,11 @@ defaults follow ``torch.nn.functional`` where PyTorch has the loss.
 
 from ._api import FUNCTIONS as _FUNCTIONS
 from ._config import show_config
+from .meter import Meter
 from ._registry import REGISTRY
 
 __version__ = "0.1.0"
 
 globals().update(_FUNCTIONS)
 
-__all__ = sorted(_FUNCTIONS) + ["REGISTRY", "show_config", "__version__"]
+__all__ = sorted(_FUNCTIONS) + ["Meter", "REGISTRY", "show_config", "__version__"]

@@ -63,8 +63,8 @@ def _total_change(vp, vm) -> float:
     return float(np.sum(vp - vm))
 
 
-def check_grad(fn, *args, wrt=0, eps=1e-6, rtol=1e-6, atol=1e-7, raise_on_failure=True,
-               **kwargs) -> GradCheckResult:
+def check_grad(fn, *args, wrt=0, step=1e-6, rtol=1e-6, atol=1e-7, raise_on_failure=True,
+               fn_kwargs=None, **kwargs) -> GradCheckResult:
     """Compare ``fn``'s analytic gradient with central finite differences.
 
     Parameters
@@ -79,13 +79,16 @@ def check_grad(fn, *args, wrt=0, eps=1e-6, rtol=1e-6, atol=1e-7, raise_on_failur
         finite-difference step of ``eps`` is meaningless in float32).
     wrt : int, default 0
         Index in ``args`` of the argument to differentiate with respect to.
-    eps : float, default 1e-6
-        Half-width of the central difference ``(f(x + eps) - f(x - eps)) / (2 eps)``.
+    step : float, default 1e-6
+        Half-width h of the central difference ``(f(x + h) - f(x - h)) / (2 h)``.
     rtol, atol : float
         Each element must satisfy ``|grad - fd| <= atol + rtol * |fd|``.
     raise_on_failure : bool, default True
         Raise ``AssertionError`` naming the worst element when the check fails;
         with False, return the result either way.
+    fn_kwargs : dict, optional
+        Keyword arguments of ``fn`` whose names clash with the checker's own
+        (``wrt``, ``step``, ``rtol``, ``atol``, ``raise_on_failure``).
     **kwargs
         Keyword arguments of ``fn``.
 
@@ -101,6 +104,8 @@ def check_grad(fn, *args, wrt=0, eps=1e-6, rtol=1e-6, atol=1e-7, raise_on_failur
     the one-sided derivatives differ and no finite difference agrees.
     """
     args = list(args)
+    kwargs = {**kwargs, **(fn_kwargs or {})}
+    eps = float(step)
     if not 0 <= wrt < len(args):
         raise ValueError(f"wrt={wrt} is not the index of a positional argument (got {len(args)})")
     x = np.array(args[wrt], dtype=np.float64)  # a private copy we perturb
@@ -133,6 +138,6 @@ def check_grad(fn, *args, wrt=0, eps=1e-6, rtol=1e-6, atol=1e-7, raise_on_failur
         raise AssertionError(
             f"gradient of argument {wrt} differs from finite differences at {int(bad.sum())} of "
             f"{x.size} elements; worst at index {worst}: analytic {grad[worst]!r}, "
-            f"finite difference {fd[worst]!r} (rtol={rtol}, atol={atol}, eps={eps})"
+            f"finite difference {fd[worst]!r} (rtol={rtol}, atol={atol}, step={eps})"
         )
     return result
