@@ -11,6 +11,7 @@ from importlib.metadata import version as _version
 
 from ._api import FUNCTIONS as _FUNCTIONS
 from ._config import show_config
+from .meter import Meter
 from ._registry import REGISTRY
 
 try:  # the single source of the version is pyproject.toml, via the installed metadata
@@ -20,4 +21,4 @@ except _PackageNotFoundError:  # imported from a source tree that was never inst
 
 globals().update(_FUNCTIONS)
 
-__all__ = sorted(_FUNCTIONS) + ["REGISTRY", "show_config", "__version__"]
+__all__ = sorted(_FUNCTIONS) + ["Meter", "REGISTRY", "show_config", "__version__"]

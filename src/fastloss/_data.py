@@ -42,8 +42,14 @@ def rowwise_shape(spec: LossSpec, shape) -> tuple:
 
 
 def make_arrays(spec: LossSpec, shape, dtype=np.float64, seed=0) -> list[np.ndarray]:
-    """The positional arguments of ``spec``: ``[input]`` or ``[input, target]``,
-    then any required per-class vectors (e.g. a prior), for the given shape and dtype.
+    """The positional arguments of ``spec``: ``data_arrays``, then any required
+    per-class vectors (e.g. a prior), for the given shape and dtype."""
+    shape = rowwise_shape(spec, shape)
+    return data_arrays(spec, shape, dtype, seed) + list(required_kwargs(spec, shape, seed).values())
+
+
+def data_arrays(spec: LossSpec, shape, dtype=np.float64, seed=0) -> list[np.ndarray]:
+    """The per-row arrays of ``spec``: ``[input]`` or ``[input, target]``.
 
     Rowwise specs get an (N, C) input (see ``rowwise_shape``) and, for class
     targets, int64 class indices of shape (N,)."""
@@ -55,7 +61,7 @@ def make_arrays(spec: LossSpec, shape, dtype=np.float64, seed=0) -> list[np.ndar
         arrays.append(rng.integers(0, n_classes, shape[0]))
     elif spec.target != "none":
         arrays.append(_draw(spec.target_domain, shape, rng).astype(dtype))
-    return arrays + list(required_kwargs(spec, shape, seed).values())
+    return arrays
 
 
 def make_prob_target(shape, dtype=np.float64, seed=0) -> np.ndarray:
