@@ -270,7 +270,7 @@ def _make(spec: LossSpec):
 
     loss.__name__ = loss.__qualname__ = spec.name
     loss.__module__ = "fastloss.dask"
-    loss.__signature__ = sig
+    loss.__signature__ = sig  # type: ignore[attr-defined]
     loss.__doc__ = (
         f"``fastloss.{spec.name}`` over Dask arrays, chunk by chunk (see ``fastloss.dask``).\n\n"
         "Arguments as the in-memory function (``out`` excepted), plus ``split_every``: the "

@@ -103,18 +103,18 @@ def check_grad(fn, *args, wrt=0, step=1e-6, rtol=1e-6, atol=1e-7, raise_on_failu
     inputs away from kinks (e.g. ``|x - y| == delta`` in the Huber loss), where
     the one-sided derivatives differ and no finite difference agrees.
     """
-    args = list(args)
+    arglist = list(args)
     kwargs = {**kwargs, **(fn_kwargs or {})}
     eps = float(step)
-    if not 0 <= wrt < len(args):
-        raise ValueError(f"wrt={wrt} is not the index of a positional argument (got {len(args)})")
-    x = np.array(args[wrt], dtype=np.float64)  # a private copy we perturb
+    if not 0 <= wrt < len(arglist):
+        raise ValueError(f"wrt={wrt} is not the index of a positional argument (got {len(arglist)})")
+    x = np.array(arglist[wrt], dtype=np.float64)  # a private copy we perturb
     if x.dtype.kind != "f":
         raise TypeError("the argument to differentiate must be real floating point")
 
     def call(xv):
-        args[wrt] = xv
-        out = fn(*args, **kwargs)
+        arglist[wrt] = xv
+        out = fn(*arglist, **kwargs)
         if not isinstance(out, tuple) or len(out) < 2:
             raise TypeError("fn must return (value, grad), e.g. a fastloss loss with return_grad=True")
         return out

@@ -118,7 +118,7 @@ def _make(spec: LossSpec):
 
     loss.__name__ = loss.__qualname__ = spec.name
     loss.__module__ = "fastloss.torch"
-    loss.__signature__ = sig
+    loss.__signature__ = sig  # type: ignore[attr-defined]
     loss.__doc__ = (
         f"``fastloss.{spec.name}`` on CPU tensors, differentiable with respect to "
         f"``{spec.input_name}`` through autograd.\n\nArguments as ``fastloss.{spec.name}`` "
