@@ -101,14 +101,17 @@ def render_init(losses: Any, functions: dict[str, Any]) -> str:
         cases.append((f"str = {d_red!r}", "bool = False", f"{ARRAY} | None = None",
                       f"float | {ARRAY} | tuple[float | {ARRAY}, {ARRAY}]"))
         blocks += [_overload(spec, sig, *c) for c in cases]
-    names = sorted(functions) + ["REGISTRY", "show_config", "__version__"]
+    import fastloss
+
+    names = list(fastloss.__all__)
     all_list = "".join(f"    {n!r},\n" for n in names)
     return (
         HEADER
         + '"""fastloss: loss functions whose value and gradient come from one fused pass."""\n\n'
         + "from typing import Any, Literal, overload\n\n"
         + "import numpy as np\nfrom numpy.typing import ArrayLike, NDArray\n\n"
-        + "from ._registry import LossSpec\n\n"
+        + "from ._registry import LossSpec\n"
+        + "from .meter import Meter as Meter\n\n"
         + f"__all__ = [\n{all_list}]\n\n"
         + "__version__: str\nREGISTRY: dict[str, LossSpec]\n\n"
         + "def show_config() -> None: ...\n\n"
@@ -138,13 +141,47 @@ def render_kernel_module(module: str) -> str:
     ]) + "\n"
 
 
+# Modules whose losses are made from the registry at import, with what else they hold.
+_WRAPPER_MODULES = {
+    "torch": (
+        "import torch\n\n"
+        "class FastlossFunction(torch.autograd.Function):\n"
+        "    @staticmethod\n"
+        "    def forward(ctx: Any, fn: Any, input: Any, kwargs: Any, names: Any, *tensors: Any) -> Any: ...\n"
+        "    @staticmethod\n"
+        "    def backward(ctx: Any, grad_output: Any, *_: Any) -> Any: ...\n"
+    ),
+    "dask": "",
+}
+
+
+def render_wrapper_module(module: str) -> str:
+    """fastloss.torch / fastloss.dask: one wrapper per registered loss, typed loosely
+    (their arguments mirror the numpy functions, on tensors or dask arrays)."""
+    import importlib
+
+    from fastloss._api import FUNCTIONS
+
+    names = list(importlib.import_module(f"fastloss.{module}").__all__)
+    losses = [n for n in names if n in FUNCTIONS]
+    return "".join([
+        HEADER, "\n",
+        f'"""Stubs of fastloss.{module}: the registered losses as {module} functions."""\n\n',
+        "from typing import Any, Callable\n\n",
+        _WRAPPER_MODULES[module], "\n",
+        "__all__ = [\n", *(f"    {n!r},\n" for n in names), "]\n\n",
+        *(f"{n}: Callable[..., Any]\n" for n in losses),
+    ])
+
+
 def render_all() -> dict[str, str]:
     """File name -> text of every generated stub, from the importable fastloss."""
     from fastloss._api import FUNCTIONS
     from fastloss._registry import LOSSES
 
     return {"__init__.pyi": render_init(LOSSES, FUNCTIONS),
-            **{f"{m}.pyi": render_kernel_module(m) for m in ("_pointwise", "_rowwise")}}
+            **{f"{m}.pyi": render_kernel_module(m) for m in ("_pointwise", "_rowwise")},
+            **{f"{m}.pyi": render_wrapper_module(m) for m in _WRAPPER_MODULES}}
 
 
 def main(argv: list[str] | None = None) -> int:

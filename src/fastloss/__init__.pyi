@@ -7,6 +7,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from ._registry import LossSpec
+from .meter import Meter as Meter
 
 __all__ = [
     'accuracy',
@@ -32,6 +33,7 @@ __all__ = [
     'smooth_l1_loss',
     'soft_margin_loss',
     'softmax_focal_loss',
+    'Meter',
     'REGISTRY',
     'show_config',
     '__version__',
