@@ -34,7 +34,7 @@ class Param:
 
     def bounds_text(self) -> str:
         lo = "(" if self.low_open else "["
-        hi = ")" if self.high_open else "]"
+        hi = ")" if self.high_open or self.high is None else "]"
         a = "-inf" if self.low is None else repr(self.low)
         b = "inf" if self.high is None else repr(self.high)
         return f"{lo}{a}, {b}{hi}"
