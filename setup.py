@@ -27,13 +27,36 @@ def generate_pointwise_kernels():
     """Expand _pointwise.pyx.tp for the pointwise losses of the registry."""
     registry = runpy.run_path(str(PKG / "_registry.py"))
     losses = [
-        {"name": s.name, "has_target": s.target != "none", "params": list(s.param_names)}
+        {"name": s.name, "has_target": s.target != "none", "params": list(s.param_names),
+         "cols": [(a.name, a.fill) for a in s.array_params]}
         for s in registry["pointwise_specs"]()
     ]
-    text = Tempita.sub((PKG / "_pointwise.pyx.tp").read_text(), losses=losses)
-    out = PKG / "_pointwise.pyx"
-    if not out.exists() or out.read_text() != text:  # keep mtime, avoid rebuilds
-        out.write_text(text)
+    _write_if_changed(PKG / "_pointwise.pyx", Tempita.sub((PKG / "_pointwise.pyx.tp").read_text(), losses=losses))
+
+
+def generate_rowwise_kernels():
+    """Expand _rowwise.pyx.tp for the rowwise losses of the registry."""
+    registry = runpy.run_path(str(PKG / "_registry.py"))
+    losses = []
+    for s in registry["rowwise_specs"]():
+        tkinds = {"class": ["class"], "real": ["dense"], "class_or_prob": ["class", "dense"]}[s.target]
+        suffix = {"class": "class", "dense": "prob"}
+        kernels = [
+            (f"{s.name}_{suffix[t]}" if len(tkinds) > 1 else s.name,
+             f"{s.name}_{suffix[t]}_row" if len(tkinds) > 1 else f"{s.name}_row", t)
+            for t in tkinds
+        ]
+        losses.append({
+            "name": s.name, "kernels": kernels, "cols": list(s.array_param_names),
+            "params": [p for p in s.param_names if p != "ignore_index"],
+            "binary": s.binary_input,
+        })
+    _write_if_changed(PKG / "_rowwise.pyx", Tempita.sub((PKG / "_rowwise.pyx.tp").read_text(), losses=losses))
+
+
+def _write_if_changed(path, text):
+    if not path.exists() or path.read_text() != text:  # keep mtime, avoid rebuilds
+        path.write_text(text)
 
 
 def _env_flag(name):
@@ -118,10 +141,14 @@ def _brew_libomp():
 
 
 generate_pointwise_kernels()
+generate_rowwise_kernels()
+
+# The compiled modules; _pointwise and _rowwise are generated from their .pyx.tp.
+KERNEL_MODULES = ("_omp", "_pointwise", "_rowwise")
 
 extensions = [
     Extension(f"fastloss.{name}", [f"src/fastloss/{name}.pyx"], include_dirs=["src/fastloss"])
-    for name in ("_omp", "_pointwise")
+    for name in KERNEL_MODULES
 ]
 
 setup(

@@ -11,15 +11,19 @@ import math
 
 import numpy as np
 
-from . import _docs, _pointwise
+from . import _docs, _pointwise, _rowwise
 from ._registry import LOSSES, LossSpec
 from ._threads import resolve_n_threads
 from ._validation import (
+    as_class_target,
+    as_class_vector,
     as_float_input,
+    as_float_matrix,
     as_real_like,
     as_sample_weight,
     check_out,
     check_param,
+    check_range,
     check_reduction,
     separate_from_out,
 )
@@ -27,11 +31,24 @@ from ._validation import (
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
 
 
+def _class_vectors(spec, params, n_classes, always):
+    """The per-class vector parameters, validated: all None (unless ``always``), or
+    all arrays of n_classes entries (the ones not given filled with their fill)."""
+    given = {a.name: params[a.name] for a in spec.array_params if params[a.name] is not None}
+    if not given and not always:
+        return [None] * len(spec.array_params)
+    return [as_class_vector(given[a.name], a.name, n_classes, a.domain) if a.name in given
+            else np.full(n_classes, a.fill) for a in spec.array_params]
+
+
 def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_grad, out,
                     n_threads, params):
     x = as_float_input(x, spec.input_name)
     reduction = check_reduction(reduction, spec)
+    if spec.input_range is not None:
+        check_range(x, spec.input_name, *spec.input_range)
     args = [check_param(p, params[p.name]) for p in spec.params]
+    args = _class_vectors(spec, params, x.shape[-1] if x.ndim else 1, False) + args
     nt = resolve_n_threads(n_threads)
     arrays = [x]
     if spec.target != "none":
@@ -47,10 +64,12 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
 
     n = x.size
     row_len = n // x.shape[0] if x.ndim and x.shape[0] else 1
-    denom = float(n) if w is None else float(w.sum()) * row_len
-    if reduction == "mean" and w is not None and n and denom == 0.0:
-        raise ValueError("sample_weight sums to zero: reduction='mean' is undefined")
-    gscale = 1.0 / denom if reduction == "mean" and n else 1.0
+    per_row = 1 if reduction == "batchmean" else row_len
+    denom = float(n // row_len * per_row) if w is None else float(w.sum()) * per_row
+    mean = reduction in ("mean", "batchmean")
+    if mean and w is not None and n and denom == 0.0:
+        raise ValueError(f"sample_weight sums to zero: reduction={reduction!r} is undefined")
+    gscale = 1.0 / denom if mean and n else 1.0
     loss_out = np.empty_like(x) if reduction == "none" else None
 
     total = 0.0
@@ -64,11 +83,88 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
         )
     if reduction == "none":
         value = loss_out
-    elif reduction == "mean":
+    elif mean:
         value = total / denom if n else math.nan
     else:
         value = total
     return (value, grad) if return_grad else value
+
+
+def _class_target(spec, target, x, ignore_index):
+    """("class", int64 indices) or ("prob"/"real", target array of x's shape)."""
+    if spec.target == "real" or (
+        spec.target == "class_or_prob" and np.asarray(target).dtype.kind == "f"
+    ):
+        kind = "real" if spec.target == "real" else "prob"
+        return kind, as_real_like(target, "target", x)
+    n_classes = max(x.shape[1], 2) if spec.binary_input else x.shape[1]
+    return "class", as_class_target(target, x.shape[0], n_classes, ignore_index)
+
+
+def _denominator(spec, kind, t, sw, class_weight, ignore_index):
+    """What reduction="mean" divides by (see LossSpec.mean_over)."""
+    if kind != "class" or spec.mean_over == "rows":
+        d = None
+    else:
+        d = t != ignore_index if ignore_index is not None else np.ones(t.shape, bool)
+        if spec.mean_over == "target_weight" and class_weight is not None:
+            d = np.where(d, class_weight[np.where(d, t, 0)], 0.0)
+    if d is None:
+        return float(t.shape[0]) if sw is None else float(sw.sum())
+    return float(np.sum(d, dtype=np.float64)) if sw is None else float(np.dot(sw, d))
+
+
+def _rowwise_call(spec, kernels, a):
+    x = as_float_matrix(a[spec.input_name], spec.input_name, spec.binary_input)
+    reduction = check_reduction(a["reduction"], spec)
+    params = {p.name: check_param(p, a[p.name]) for p in spec.params}
+    n_rows, n_classes = x.shape
+    if "k" in params and params["k"] > max(n_classes, 1):
+        raise ValueError(f"k must be at most the number of classes {n_classes}, got {params['k']}")
+    nt = resolve_n_threads(a["n_threads"])
+    vectors = _class_vectors(spec, a, n_classes, True)
+    ignore_index = params.pop("ignore_index", None)
+    kind, t = _class_target(spec, a["target"], x, ignore_index)
+    want_acc = a.get("return_accuracy", False)
+    if want_acc and kind != "class":
+        raise ValueError("return_accuracy=True needs class-index targets")
+    sw = a.get("sample_weight")
+    sw = None if sw is None else as_sample_weight(sw, x)
+    return_grad = spec.differentiable and a["return_grad"]
+    out = a.get("out")
+    grad = None
+    if out is not None:
+        return_grad = True
+        grad = check_out(out, x)
+        x = separate_from_out(grad, x)
+        t = t if kind == "class" else separate_from_out(grad, t)
+    elif return_grad:
+        grad = np.empty(x.shape, x.dtype)
+
+    weight = vectors[0] if spec.mean_over == "target_weight" and a[spec.array_params[0].name] is not None else None
+    denom = _denominator(spec, kind, t, sw, weight, ignore_index)
+    if reduction == "mean" and sw is not None and n_rows and not sw.any():
+        raise ValueError("sample_weight sums to zero: reduction='mean' is undefined")
+    gscale = (1.0 / denom if denom else 0.0) if reduction == "mean" else 1.0
+    loss_out = np.zeros(n_rows, x.dtype) if reduction == "none" else None
+
+    total, correct = 0.0, 0.0
+    if x.size:
+        targs = (t, -1 if ignore_index is None else ignore_index) if kind == "class" else (t,)
+        total, correct = kernels[kind, x.dtype](x, *targs, grad, loss_out, sw, gscale, nt,
+                                                *vectors, *params.values())
+    elif grad is not None:
+        grad[...] = 0
+    if reduction == "none":
+        value = loss_out
+    elif reduction == "mean":
+        value = total / denom if denom else math.nan
+    else:
+        value = total
+    result = (value, grad) if return_grad else (value,)
+    if want_acc:
+        result += (int(correct),)
+    return result if len(result) > 1 else value
 
 
 def _signature(spec: LossSpec) -> inspect.Signature:
@@ -76,23 +172,27 @@ def _signature(spec: LossSpec) -> inspect.Signature:
     params = [P(spec.input_name, P.POSITIONAL_OR_KEYWORD)]
     if spec.target != "none":
         params.append(P("target", P.POSITIONAL_OR_KEYWORD))
-    if spec.family == "penalty":
-        params += [P(p.name, P.POSITIONAL_OR_KEYWORD, default=p.default) for p in spec.params]
+    positional = spec.param_names if spec.family == "penalty" else spec.positional
+    arrays = [P(a.name, P.POSITIONAL_OR_KEYWORD if a.name in positional else P.KEYWORD_ONLY,
+                default=P.empty if a.required else None) for a in spec.array_params]
+    scalars = [P(p.name, P.POSITIONAL_OR_KEYWORD if p.name in positional else P.KEYWORD_ONLY,
+                 default=p.default) for p in spec.params]
+    params += [q for q in arrays + scalars if q.kind == P.POSITIONAL_OR_KEYWORD]
     params.append(P("reduction", P.KEYWORD_ONLY, default=spec.default_reduction))
     if spec.sample_weight:
         params.append(P("sample_weight", P.KEYWORD_ONLY, default=None))
-    params += [
-        P("return_grad", P.KEYWORD_ONLY, default=False),
-        P("out", P.KEYWORD_ONLY, default=None),
-        P("n_threads", P.KEYWORD_ONLY, default=None),
-    ]
-    if spec.family != "penalty":
-        params += [P(p.name, P.KEYWORD_ONLY, default=p.default) for p in spec.params]
+    if spec.differentiable:
+        params += [P("return_grad", P.KEYWORD_ONLY, default=False),
+                   P("out", P.KEYWORD_ONLY, default=None)]
+    if spec.accuracy_option:
+        params.append(P("return_accuracy", P.KEYWORD_ONLY, default=False))
+    params.append(P("n_threads", P.KEYWORD_ONLY, default=None))
+    params += [q for q in arrays + scalars if q.kind == P.KEYWORD_ONLY]
     return inspect.Signature(params)
 
 
-def _make_pointwise(spec: LossSpec):
-    kernels = {dt: getattr(_pointwise, f"{spec.name}_{sfx}") for dt, sfx in _SUFFIX.items()}
+def _public(spec: LossSpec, call):
+    """The public function of ``spec``: binds the arguments, then ``call(arguments)``."""
     sig = _signature(spec)
 
     def loss(*args, **kwargs):
@@ -101,11 +201,7 @@ def _make_pointwise(spec: LossSpec):
         except TypeError as e:
             raise TypeError(f"{spec.name}(): {e}") from None
         bound.apply_defaults()
-        a = bound.arguments
-        return _pointwise_call(
-            spec, kernels, a[spec.input_name], a.get("target"), a["reduction"],
-            a.get("sample_weight"), a["return_grad"], a["out"], a["n_threads"], a,
-        )
+        return call(bound.arguments)
 
     loss.__name__ = loss.__qualname__ = spec.name
     loss.__module__ = "fastloss"
@@ -114,7 +210,24 @@ def _make_pointwise(spec: LossSpec):
     return loss
 
 
-_FACTORIES = {"pointwise": _make_pointwise}
+def _make_pointwise(spec: LossSpec):
+    kernels = {dt: getattr(_pointwise, f"{spec.name}_{sfx}") for dt, sfx in _SUFFIX.items()}
+    return _public(spec, lambda a: _pointwise_call(
+        spec, kernels, a[spec.input_name], a.get("target"), a["reduction"],
+        a.get("sample_weight"), a["return_grad"], a["out"], a["n_threads"], a,
+    ))
+
+
+def _make_rowwise(spec: LossSpec):
+    # Target kinds -> kernel name, as setup.py generates them.
+    names = {"class_or_prob": {"class": f"{spec.name}_class", "prob": f"{spec.name}_prob"},
+             "class": {"class": spec.name}, "real": {"real": spec.name}}[spec.target]
+    kernels = {(kind, dt): getattr(_rowwise, f"{name}_{sfx}")
+               for kind, name in names.items() for dt, sfx in _SUFFIX.items()}
+    return _public(spec, lambda a: _rowwise_call(spec, kernels, a))
+
+
+_FACTORIES = {"pointwise": _make_pointwise, "rowwise": _make_rowwise}
 
 #: name -> public function, for every registered loss.
 FUNCTIONS = {spec.name: _FACTORIES[spec.kind](spec) for spec in LOSSES}

@@ -31,6 +31,8 @@ class Param:
     doc: str = ""
     # Values besides the default that the test battery runs (bools: both).
     examples: tuple = ()
+    # For int parameters: the admissible values, if only a few (e.g. p in (1, 2)).
+    choices: tuple = ()
 
     def bounds_text(self) -> str:
         lo = "(" if self.low_open else "["
@@ -38,6 +40,23 @@ class Param:
         a = "-inf" if self.low is None else repr(self.low)
         b = "inf" if self.high is None else repr(self.high)
         return f"{lo}{a}, {b}{hi}"
+
+
+@dataclass(frozen=True)
+class ArrayParam:
+    """A per-class (per-column) vector parameter, e.g. class weights.
+
+    It has one value per entry of the input's last axis (the class axis of an
+    (N, C) input), as PyTorch broadcasts ``weight``/``pos_weight``. ``None``
+    (where not ``required``) means every entry equals ``fill``.
+    """
+
+    name: str
+    fill: float = 1.0
+    doc: str = ""
+    required: bool = False
+    # "nonnegative" (finite, >= 0) or "distribution" (also sums to 1).
+    domain: str = "nonnegative"
 
 
 @dataclass(frozen=True)
@@ -50,8 +69,21 @@ class LossSpec:
     target
         ``"real"``: a float array of the input's shape; ``"none"``: no target
         (penalties on a weight vector).
+        ``"rowwise"``: the input is (N, C) (class scores of N samples); the
+        loss of row i depends on the whole row, and the reductions run over rows.
+    target
+        ``"real"``: a float array of the input's shape; ``"none"``: no target
+        (penalties on a weight vector); ``"class"``: integer class indices of
+        shape (N,), any integer dtype; ``"class_or_prob"``: class indices, or
+        class probabilities of the input's shape.
     input_name
         Name of the first argument in the public signature.
+    mean_over
+        Denominator of reduction="mean" (times sample_weight where given):
+        ``"elements"``; ``"rows"`` (N); ``"valid_rows"`` (rows whose target is
+        not ``ignore_index``); ``"target_weight"`` (PyTorch's weighted mean:
+        sum of ``weight[target_i]`` over valid rows; with probability targets,
+        N as PyTorch).
     """
 
     name: str
@@ -75,6 +107,19 @@ class LossSpec:
     input_domain: str = "normal"
     target_domain: str = "normal"
     extra: dict = field(default_factory=dict)
+    # Per-class vector parameters (weight, pos_weight, prior ...).
+    array_params: tuple[ArrayParam, ...] = ()
+    # Parameters that come positionally right after the target (required ones first).
+    positional: tuple[str, ...] = ()
+    # Input values outside this closed interval raise ValueError (NaN passes).
+    input_range: tuple[float, float] | None = None
+    mean_over: str = "elements"
+    # False for metrics: no gradient, no return_grad/out.
+    differentiable: bool = True
+    # cross_entropy's return_accuracy=True: the count of correct top-1 predictions.
+    accuracy_option: bool = False
+    # A rowwise spec that also takes (N,) input as N rows of one binary logit.
+    binary_input: bool = False
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -83,6 +128,10 @@ class LossSpec:
     @property
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
+
+    @property
+    def array_param_names(self) -> tuple[str, ...]:
+        return tuple(a.name for a in self.array_params)
 
     def cases(self) -> list[dict[str, Any]]:
         """Parameter sets to test: the defaults, then each example value in turn."""
@@ -93,6 +142,9 @@ class LossSpec:
 
 
 _PROB = dict(low=0.0, high=1.0)
+_CLASS_WEIGHT = ArrayParam("weight", doc="Weight w_c of each class (entry of the last axis).")
+_IGNORE_INDEX = Param("ignore_index", -100, type=int, examples=(0,),
+                      doc="Target value whose rows are skipped (no loss, zero gradient).")
 
 LOSSES: tuple[LossSpec, ...] = (
     LossSpec(
@@ -235,6 +287,217 @@ LOSSES: tuple[LossSpec, ...] = (
         sample_weight=False,
         peers=("sklearn.linear_model.ElasticNet",),
     ),
+    # ---- classification: pointwise (one logit or probability per element) ----
+    LossSpec(
+        name="binary_cross_entropy",
+        family="classification",
+        kind="pointwise",
+        target="real",
+        summary="Binary cross-entropy of probabilities.",
+        formula="l_i = -w_c (y_i max(log x_i, -100) + (1 - y_i) max(log(1 - x_i), -100))",
+        gradient="dl_i/dx_i = w_c (x_i - y_i) / max(x_i (1 - x_i), 1e-12)  (PyTorch's formula)",
+        array_params=(_CLASS_WEIGHT,),
+        input_range=(0.0, 1.0),
+        torch="binary_cross_entropy",
+        peers=("keras.losses.BinaryCrossentropy", "sklearn.metrics.log_loss"),
+        notes="Probabilities outside [0, 1] raise ValueError (NaN propagates). The logs are clamped "
+              "at -100 and the gradient uses PyTorch's max(x (1 - x), 1e-12) denominator, so 0 and 1 "
+              "give PyTorch's values; prefer binary_cross_entropy_with_logits.",
+        input_domain="unit",
+        target_domain="unit",
+    ),
+    LossSpec(
+        name="binary_cross_entropy_with_logits",
+        family="classification",
+        kind="pointwise",
+        target="real",
+        summary="Binary cross-entropy of logits (sigmoid and BCE in one, overflow-free).",
+        formula="l_i = w_c ((1 - y_i) x_i + (1 + (p_c - 1) y_i) softplus(-x_i)), p = pos_weight",
+        gradient="dl_i/dx_i = w_c ((1 - y_i) - (1 + (p_c - 1) y_i) sigmoid(-x_i))",
+        array_params=(_CLASS_WEIGHT, ArrayParam(
+            "pos_weight", doc="Weight of the positive term of each class (last axis), as PyTorch.")),
+        torch="binary_cross_entropy_with_logits",
+        peers=("sklearn._loss.HalfBinomialLoss", "keras.losses.BinaryCrossentropy(from_logits=True)"),
+        notes="softplus(-x) = max(-x, 0) + log1p(exp(-|x|)): finite for every finite logit.",
+        target_domain="unit",
+    ),
+    LossSpec(
+        name="sigmoid_focal_loss",
+        family="classification",
+        kind="pointwise",
+        target="real",
+        summary="Focal loss of logits (torchvision.ops.sigmoid_focal_loss).",
+        formula=("l_i = a_t bce_i (1 - p_t)^gamma, p = sigmoid(x_i), p_t = p y + (1 - p)(1 - y), "
+                 "a_t = alpha y + (1 - alpha)(1 - y) (1 if alpha < 0)"),
+        gradient="product rule on the log-space terms; 1 - p_t = sigmoid(x)(1 - y) + sigmoid(-x) y",
+        params=(
+            Param("alpha", 0.25, high=1.0, examples=(-1.0, 0.6),
+                  doc="Weight of the positive class; a negative value disables the weighting."),
+            Param("gamma", 2.0, low=0.0, examples=(0.0, 0.5),
+                  doc="Focusing exponent; 0 gives (alpha-weighted) BCE with logits."),
+        ),
+        peers=("torchvision.ops.sigmoid_focal_loss",),
+        notes="Default reduction is 'mean' (torchvision's is 'none'). 1 - p_t is computed from "
+              "sigmoid(x) and sigmoid(-x) separately, so no cancellation and no NaN at large |x|.",
+        target_domain="unit",
+    ),
+    LossSpec(
+        name="soft_margin_loss",
+        family="classification",
+        kind="pointwise",
+        target="real",
+        summary="Two-class logistic loss with targets -1 / 1.",
+        formula="l_i = log(1 + exp(-y_i x_i)) = softplus(-y_i x_i)",
+        gradient="dl_i/dx_i = -y_i sigmoid(-y_i x_i)",
+        torch="soft_margin_loss",
+        target_domain="sign",
+    ),
+    LossSpec(
+        name="hinge_embedding_loss",
+        family="classification",
+        kind="pointwise",
+        target="real",
+        summary="Hinge embedding loss (input: a distance, target: 1 similar / -1 dissimilar).",
+        formula="l_i = [y_i != -1] x_i + [y_i != 1] max(0, margin - x_i)",
+        gradient="dl_i/dx_i = [y_i != -1] - [y_i != 1] [margin - x_i >= 0]",
+        params=(Param("margin", 1.0, examples=(0.3,), doc="Margin of the dissimilar pairs."),),
+        torch="hinge_embedding_loss",
+        notes="Exactly PyTorch's formula, also for targets other than -1 and 1; at margin - x = 0 "
+              "the subgradient is PyTorch's (-1 on the dissimilar term).",
+        target_domain="sign",
+    ),
+    LossSpec(
+        name="kl_div",
+        family="classification",
+        kind="pointwise",
+        target="real",
+        summary="Kullback-Leibler divergence, PyTorch's argument order: input = log q, target = p.",
+        formula="l_i = xlogy(y_i, y_i) - y_i x_i;  log_target: exp(y_i) (y_i - x_i)",
+        gradient="dl_i/dx_i = -y_i;  log_target: -exp(y_i)",
+        params=(Param("log_target", False, type=bool, doc="Whether target holds log-probabilities."),),
+        reductions=("mean", "batchmean", "sum", "none"),
+        torch="kl_div",
+        notes="'batchmean' divides the sum by the number of rows (by sum(sample_weight) with "
+              "sample_weight); 'mean' divides by the number of elements, as PyTorch. A zero "
+              "target contributes 0.",
+        input_domain="logprob",
+        target_domain="unit",
+    ),
+    # ---- classification: rowwise ((N, C) class scores) ----
+    LossSpec(
+        name="cross_entropy",
+        family="classification",
+        kind="rowwise",
+        target="class_or_prob",
+        summary="Softmax cross-entropy of (N, C) logits with class-index or class-probability targets.",
+        formula=("l_i = sum_c q_ic w_c (logsumexp(x_i) - x_ic), q_i = (1 - s) onehot(y_i) + s / C "
+                 "(or (1 - s) y_i + s / C for probability targets), s = label_smoothing"),
+        gradient="dl_i/dx_ic = (sum_k q_ik w_k) softmax(x_i)_c - q_ic w_c",
+        array_params=(_CLASS_WEIGHT,),
+        params=(_IGNORE_INDEX, Param("label_smoothing", 0.0, **_PROB, examples=(0.15,),
+                                     doc="Mass moved from the target to the uniform distribution.")),
+        mean_over="target_weight",
+        accuracy_option=True,
+        torch="cross_entropy",
+        peers=("sklearn._loss.HalfMultinomialLoss", "keras.losses.SparseCategoricalCrossentropy"),
+        notes=("'mean' is PyTorch's weighted mean: divided by the sum of weight[target_i] over the "
+               "rows not ignored (by N for probability targets). A -inf logit whose target "
+               "probability is 0 contributes 0 (PyTorch gives NaN). return_accuracy=True also "
+               "returns the number of rows whose first maximal logit is the target class "
+               "(ignored rows excluded), from the same pass."),
+    ),
+    LossSpec(
+        name="nll_loss",
+        family="classification",
+        kind="rowwise",
+        target="class",
+        summary="Negative log-likelihood of (N, C) log-probabilities and class-index targets.",
+        formula="l_i = -w_{y_i} x_{i, y_i}",
+        gradient="dl_i/dx_ic = -w_{y_i} [c = y_i]",
+        array_params=(_CLASS_WEIGHT,),
+        params=(_IGNORE_INDEX,),
+        mean_over="target_weight",
+        torch="nll_loss",
+        input_domain="logprob",
+    ),
+    LossSpec(
+        name="softmax_focal_loss",
+        family="classification",
+        kind="rowwise",
+        target="class",
+        summary="Multi-class focal loss of (N, C) logits, in log space.",
+        formula="l_i = -alpha_{y_i} (1 - p_iy)^gamma log p_iy, p_i = softmax(x_i)",
+        gradient=("dl_i/dx_ic = alpha_y ((1 - p_y)^gamma + gamma p_y (-log p_y) (1 - p_y)^(gamma - 1)) "
+                  "(p_c - [c = y])"),
+        array_params=(ArrayParam("alpha", doc="Per-class weight alpha_c; None: 1 for every class."),),
+        params=(Param("gamma", 2.0, low=0.0, examples=(0.0, 0.5), doc="Focusing exponent."),
+                _IGNORE_INDEX),
+        mean_over="valid_rows",
+        notes=("1 - p_y is summed from the other classes' exponentials (no cancellation), so the "
+               "loss is finite and NaN-free at any finite logits; gamma = 0 gives exactly "
+               "cross_entropy (with alpha as weight, 'mean' dividing by the row count)."),
+    ),
+    LossSpec(
+        name="cross_entropy_with_prior",
+        family="classification",
+        kind="rowwise",
+        target="class",
+        summary="Cross-entropy plus prior_weight * KL(prior || softmax(input)) per sample.",
+        formula="l_i = logsumexp(x_i) - x_iy + lambda sum_c pi_c (log pi_c - log softmax(x_i)_c)",
+        gradient="dl_i/dx_ic = (1 + lambda) softmax(x_i)_c - [c = y_i] - lambda pi_c",
+        array_params=(ArrayParam("prior", required=True, domain="distribution",
+                                 doc="Prior class distribution pi (non-negative, sums to 1)."),),
+        params=(Param("prior_weight", 1.0, low=0.0, examples=(0.0, 0.3),
+                      doc="Strength lambda of the KL term."), _IGNORE_INDEX),
+        positional=("prior", "prior_weight"),
+        mean_over="valid_rows",
+        notes="Label smoothing with smoothing s is (1 + lambda) times this loss with a uniform "
+              "prior and lambda = s / (1 - s), up to a constant.",
+    ),
+    LossSpec(
+        name="multilabel_soft_margin_loss",
+        family="classification",
+        kind="rowwise",
+        target="real",
+        summary="Multi-label logistic loss of (N, C) logits with 0/1 targets, averaged over classes.",
+        formula="l_i = 1/C sum_c w_c (max(x_ic, 0) - y_ic x_ic + log1p(exp(-|x_ic|)))",
+        gradient="dl_i/dx_ic = w_c (sigmoid(x_ic) - y_ic) / C",
+        array_params=(_CLASS_WEIGHT,),
+        mean_over="rows",
+        torch="multilabel_soft_margin_loss",
+        target_domain="binary",
+    ),
+    LossSpec(
+        name="multi_margin_loss",
+        family="classification",
+        kind="rowwise",
+        target="class",
+        summary="Multi-class hinge loss of (N, C) scores.",
+        formula="l_i = w_{y_i} / C sum_{c != y_i} max(0, margin - x_iy + x_ic)^p",
+        gradient="p max(0, .)^(p-1) w_y / C on x_ic, minus the sum of those on x_iy",
+        array_params=(_CLASS_WEIGHT,),
+        params=(Param("p", 1, type=int, choices=(1, 2), examples=(2,), doc="Exponent, 1 or 2."),
+                Param("margin", 1.0, examples=(0.4,), doc="The margin.")),
+        mean_over="rows",
+        torch="multi_margin_loss",
+        notes="As PyTorch, a term at exactly zero margin has zero gradient.",
+    ),
+    LossSpec(
+        name="accuracy",
+        family="metric",
+        kind="rowwise",
+        target="class",
+        summary="Top-k accuracy of (N, C) scores, or of (N,) binary logits (positive iff > 0).",
+        formula="l_i = 1 if fewer than k classes rank above y_i (ties: lower index first) else 0",
+        gradient="none (a metric)",
+        params=(Param("k", 1, type=int, low=1, examples=(2,), doc="Count a row correct if its "
+                      "target is among the k highest scores."),),
+        mean_over="rows",
+        differentiable=False,
+        binary_input=True,
+        notes="'mean' is the (sample-weighted) fraction of correct rows, 'sum' their (weighted) "
+              "count, 'none' 1.0 / 0.0 per row. A row with a NaN score of its target counts as wrong.",
+    ),
 )
 
 REGISTRY: dict[str, LossSpec] = {spec.name: spec for spec in LOSSES}
@@ -242,3 +505,7 @@ REGISTRY: dict[str, LossSpec] = {spec.name: spec for spec in LOSSES}
 
 def pointwise_specs() -> list[LossSpec]:
     return [s for s in LOSSES if s.kind == "pointwise"]
+
+
+def rowwise_specs() -> list[LossSpec]:
+    return [s for s in LOSSES if s.kind == "rowwise"]

@@ -7,7 +7,7 @@ makes them shared between threads (a race). The generated kernels in
 ``_pointwise.pyx`` call these; nothing else holds loss math in C.
 """
 
-from libc.math cimport fabs, exp, log, log1p, sinh, tanh, M_PI
+from libc.math cimport fabs, exp, log, log1p, pow, sinh, tanh, M_PI
 
 cdef extern from "_select.h":
     double where "fl_where"(bint c, double a, double b) noexcept nogil
@@ -96,3 +96,72 @@ cdef inline LG l2_penalty_lg(double w, double alpha) noexcept nogil:
 cdef inline LG elastic_net_penalty_lg(double w, double alpha, double l1_ratio) noexcept nogil:
     return LG(alpha * (l1_ratio * fabs(w) + 0.5 * (1.0 - l1_ratio) * w * w),
               alpha * (l1_ratio * _sign(w) + (1.0 - l1_ratio) * w))
+
+
+# ---- classification ----
+# Per-class (last-axis) vector parameters come first after y, as doubles
+# (the kernel passes their value for the element's column, or their fill).
+
+cdef inline double _softplus_neg(double x, double e) noexcept nogil:
+    # softplus(-x) = log(1 + exp(-x)) with e = exp(-|x|): finite for all finite x.
+    return max(-x, 0.0) + log1p(e)
+
+
+cdef inline double _sigmoid_neg(double x, double e) noexcept nogil:
+    # sigmoid(-x) with e = exp(-|x|), accurate in both tails.
+    return where(x >= 0, e / (1.0 + e), 1.0 / (1.0 + e))
+
+
+cdef inline LG binary_cross_entropy_lg(double x, double y, double weight) noexcept nogil:
+    # PyTorch: logs clamped at -100; gradient (x - y) / max(x (1 - x), EPS) with
+    # EPS = float32(1e-12), exactly as aten computes it.
+    cdef double lx = max(log(x), -100.0)
+    cdef double l1x = max(log1p(-x), -100.0)
+    return LG(-weight * (y * lx + (1.0 - y) * l1x),
+              weight * (x - y) / max((1.0 - x) * x, 9.999999960041972e-13))
+
+
+cdef inline LG binary_cross_entropy_with_logits_lg(double x, double y, double weight,
+                                                   double pos_weight) noexcept nogil:
+    cdef double e = exp(-fabs(x))
+    cdef double lw = 1.0 + (pos_weight - 1.0) * y
+    return LG(weight * ((1.0 - y) * x + lw * _softplus_neg(x, e)),
+              weight * ((1.0 - y) - lw * _sigmoid_neg(x, e)))
+
+
+cdef inline LG sigmoid_focal_loss_lg(double x, double y, double alpha, double gamma) noexcept nogil:
+    cdef double e = exp(-fabs(x))
+    cdef double sn = _sigmoid_neg(x, e)          # 1 - p
+    cdef double sp = where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))  # p
+    cdef double ce = max(x, 0.0) - x * y + log1p(e)
+    cdef double q = sp * (1.0 - y) + sn * y     # 1 - p_t, no cancellation
+    cdef double a = where(alpha >= 0, alpha * y + (1.0 - alpha) * (1.0 - y), 1.0)
+    cdef double qg = pow(q, gamma)
+    # d q / dx = p (1 - p) (1 - 2y); gamma q^(gamma-1) dq is 0 where q = 0 (its limit).
+    cdef double dq = where((q > 0) & (gamma != 0), gamma * pow(q, gamma - 1.0) * sp * sn * (1.0 - 2.0 * y), 0.0)
+    return LG(a * ce * qg, a * ((sp - y) * qg + ce * dq))
+
+
+cdef inline LG soft_margin_loss_lg(double x, double y) noexcept nogil:
+    cdef double z = y * x
+    cdef double e = exp(-fabs(z))
+    return LG(_softplus_neg(z, e), -y * _sigmoid_neg(z, e))
+
+
+cdef inline LG hinge_embedding_loss_lg(double x, double y, double margin) noexcept nogil:
+    cdef double d = margin - x
+    cdef double not_pos = <double>(y != 1.0)
+    cdef double not_neg = <double>(y != -1.0)
+    return LG(where(not_neg != 0, x, 0.0) + where(not_pos != 0, max(d, 0.0), 0.0),
+              not_neg - not_pos * <double>(d >= 0))
+
+
+cdef inline LG kl_div_lg(double x, double y, double log_target) noexcept nogil:
+    cdef double e
+    # A zero target probability contributes 0, even where x = -inf (NaN in x
+    # still propagates).
+    cdef double zero = where(x == x, 0.0, x)
+    if log_target != 0.0:
+        e = exp(y)
+        return LG(where(e == 0, zero, e * (y - x)), -e)
+    return LG(where(y == 0, zero, y * log(y) - y * x), -y)

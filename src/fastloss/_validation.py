@@ -20,6 +20,26 @@ def _describe(dtype: np.dtype) -> str:
 
 def as_float_input(a: object, name: str) -> np.ndarray:
     """The input as a C-contiguous native float32/float64 array (no copy if it is one)."""
+    arr = _float_array(a, name)
+    return np.asarray(arr, dtype=arr.dtype.newbyteorder("="), order="C")
+
+
+def as_float_matrix(a: object, name: str, binary_input: bool = False) -> np.ndarray:
+    """An (N, C) float32/float64 array of any strides (copied only if its byte
+    order is not native or a stride is not a multiple of the item size).
+    ``binary_input``: an (N,) array is taken as N rows of one binary logit."""
+    arr = _float_array(a, name)
+    if binary_input and arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise ValueError(f"{name} must be 2-D (N, C){' or 1-D (N,)' if binary_input else ''}, "
+                         f"got shape {arr.shape}")
+    if not arr.dtype.isnative or any(st % arr.itemsize for st in arr.strides):
+        arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
+    return arr
+
+
+def _float_array(a: object, name: str) -> np.ndarray:
     arr = np.asarray(a)
     dt = arr.dtype
     if dt.kind != "f" or dt.itemsize not in (4, 8):
@@ -31,7 +51,58 @@ def as_float_input(a: object, name: str) -> np.ndarray:
                 f"convert it with {name}.astype(np.float32)"
             )
         raise TypeError(f"{name} must be a float32 or float64 array, got dtype {_describe(dt)}")
-    return np.asarray(arr, dtype=dt.newbyteorder("="), order="C")
+    return arr
+
+
+def check_range(x: np.ndarray, name: str, low: float, high: float) -> None:
+    """ValueError if an element of x lies outside [low, high] (NaN passes)."""
+    if x.size and (x.min() < low or x.max() > high):
+        raise ValueError(f"{name} must lie in [{low}, {high}] (e.g. probabilities), "
+                         f"got values in [{x.min()}, {x.max()}]")
+
+
+def as_class_target(a: object, n_rows: int, n_classes: int, ignore_index: int | None) -> np.ndarray:
+    """Class indices of any integer dtype as int64, every one in [0, n_classes) or
+    equal to ``ignore_index``; checked in the original dtype, before any conversion
+    could wrap a value (a uint64 above 2**63, 2**40 in int64)."""
+    arr = np.asarray(a)
+    if arr.dtype.kind == "b":
+        arr = arr.astype(np.int8)
+    if arr.dtype.kind not in "iu":
+        raise TypeError(
+            f"target must hold integer class indices (any integer dtype), got dtype "
+            f"{_describe(arr.dtype)}; class probabilities need input's shape"
+        )
+    if arr.shape != (n_rows,):
+        raise ValueError(f"target of class indices must have shape ({n_rows},), got shape {arr.shape}")
+    if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
+        bad = (arr < 0) | (arr >= n_classes)
+        if ignore_index is not None:
+            bad &= arr != ignore_index
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            extra = "" if ignore_index is None else f" and is not ignore_index={ignore_index}"
+            raise ValueError(f"target[{i}] = {arr[i]} is not a class index in [0, {n_classes}){extra}")
+    return np.ascontiguousarray(arr, dtype=np.int64)
+
+
+def as_class_vector(a: object, name: str, n: int, domain: str = "nonnegative") -> np.ndarray:
+    """A per-class vector: shape (n,) (or one value, broadcast), float64, finite,
+    non-negative; ``domain="distribution"`` also needs it to sum to 1."""
+    arr = np.asarray(a)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be real numeric, got dtype {_describe(arr.dtype)}")
+    if arr.shape != (n,):
+        if arr.size != 1 or arr.ndim > 1:
+            raise ValueError(f"{name} must have shape ({n},) (one value per class, the input's "
+                             f"last axis), got shape {arr.shape}")
+        arr = np.broadcast_to(arr.reshape(()), (n,))
+    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    if not np.isfinite(arr).all() or (arr < 0).any():
+        raise ValueError(f"{name} must be finite and non-negative")
+    if domain == "distribution" and n and abs(arr.sum() - 1.0) > 1e-6:
+        raise ValueError(f"{name} must sum to 1 (a distribution over the classes), sums to {arr.sum()}")
+    return arr
 
 
 def as_real_like(a: object, name: str, like: np.ndarray) -> np.ndarray:
@@ -100,8 +171,18 @@ def check_reduction(reduction: object, spec: LossSpec) -> str:
     return reduction
 
 
-def check_param(p: Param, value: object) -> float:
-    """A loss parameter as the float the kernel takes; bools become 0.0/1.0."""
+def check_param(p: Param, value: object) -> float | int:
+    """A loss parameter as the number the kernel takes; bools become 0.0/1.0."""
+    if p.type is int:
+        if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{p.name} must be an int, got {type(value).__name__}")
+        v = int(value)
+        ok = -(2**63) <= v < 2**63 and (not p.choices or v in p.choices)
+        ok = ok and (p.low is None or v >= p.low) and (p.high is None or v <= p.high)
+        if not ok:
+            allowed = f"one of {p.choices}" if p.choices else f"an int in {p.bounds_text()}"
+            raise ValueError(f"{p.name} must be {allowed}, got {value!r}")
+        return v
     if p.type is bool:
         if not isinstance(value, (bool, np.bool_)):
             raise TypeError(f"{p.name} must be a bool, got {type(value).__name__}")

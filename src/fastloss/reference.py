@@ -32,6 +32,12 @@ def _reduce(loss, grad, reduction, sample_weight):
         if loss.size == 0:
             return float("nan"), grad
         return float(np.sum(w * loss) / np.sum(w)), w * grad / np.sum(w)
+    if reduction == "batchmean":  # sum / number of rows (sum of the row weights)
+        rows = loss.shape[0] if loss.ndim else 1
+        d = rows if sample_weight is None else np.sum(sample_weight)
+        if loss.size == 0:
+            return float("nan"), grad
+        return float(np.sum(w * loss) / d), w * grad / d
     raise ValueError(f"unknown reduction {reduction!r}")
 
 
@@ -49,6 +55,9 @@ def _pointwise(elementwise):
             arrays.append(np.asarray(target, dtype=np.float64))
         positional = dict(zip([p.name for p in spec.params], args))
         kwargs = {**spec.defaults, **positional, **params}
+        for a in spec.array_params:  # per-column vectors broadcast over the last axis
+            v = kwargs.get(a.name)
+            kwargs[a.name] = a.fill if v is None else np.asarray(v, dtype=np.float64)
         with np.errstate(all="ignore"):
             l, g = elementwise(*arrays, **kwargs)
             return _reduce(l, g, reduction, sample_weight)
@@ -133,3 +142,198 @@ def elastic_net_penalty(w, alpha, l1_ratio):
     loss = alpha * (l1_ratio * np.abs(w) + 0.5 * (1 - l1_ratio) * w**2)
     grad = alpha * (l1_ratio * np.sign(w) + (1 - l1_ratio) * w)
     return loss, grad
+
+
+# ---- classification, pointwise ----
+
+def _softplus(z):
+    """log(1 + exp(z)), overflow-free."""
+    return np.maximum(z, 0) + np.log1p(np.exp(-np.abs(z)))
+
+
+def _sigmoid(z):
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+@_pointwise
+def binary_cross_entropy(x, y, weight):
+    # PyTorch clamps the logs at -100 and divides by max(x (1 - x), float32(1e-12)).
+    loss = -weight * (y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log1p(-x), -100))
+    grad = weight * (x - y) / np.maximum((1 - x) * x, float(np.float32(1e-12)))
+    return loss, grad
+
+
+@_pointwise
+def binary_cross_entropy_with_logits(x, y, weight, pos_weight):
+    lw = 1 + (pos_weight - 1) * y
+    return weight * ((1 - y) * x + lw * _softplus(-x)), weight * ((1 - y) - lw * _sigmoid(-x))
+
+
+@_pointwise
+def sigmoid_focal_loss(x, y, alpha, gamma):
+    p, pn = _sigmoid(x), _sigmoid(-x)
+    ce = _softplus(x) - x * y
+    q = p * (1 - y) + pn * y  # 1 - p_t
+    a = alpha * y + (1 - alpha) * (1 - y) if alpha >= 0 else 1.0
+    dq = p * pn * (1 - 2 * y)  # d q / dx
+    dqg = np.where(q > 0, gamma * q ** (gamma - 1), 0.0) if gamma != 0 else 0.0
+    return a * ce * q**gamma, a * ((p - y) * q**gamma + ce * dqg * dq)
+
+
+@_pointwise
+def soft_margin_loss(x, y):
+    return _softplus(-y * x), -y * _sigmoid(-y * x)
+
+
+@_pointwise
+def hinge_embedding_loss(x, y, margin):
+    d = margin - x
+    loss = np.where(y != -1, x, 0.0) + np.where(y != 1, np.maximum(d, 0), 0.0)
+    grad = (y != -1) * 1.0 - (y != 1) * (d >= 0)
+    return loss, grad
+
+
+@_pointwise
+def kl_div(x, y, log_target):
+    p = np.exp(y) if log_target else y  # target probabilities
+    logp = y if log_target else np.log(y)
+    zero = np.where(np.isnan(x), x, 0.0)  # a zero probability contributes 0
+    return np.where(p == 0, zero, p * (logp - x)), -p
+
+
+# ---- classification, rowwise: (N, C) inputs ----
+
+def _rowwise(rowfn):
+    """Turn ``f(x, t, **params) -> (row losses, row gradients)`` into a reference loss.
+
+    ``t`` holds class indices (ignored rows replaced by 0) or the target rows;
+    ignored rows get loss and gradient 0; "mean" divides by the spec's
+    ``mean_over`` denominator times sample_weight.
+    """
+    spec = REGISTRY[rowfn.__name__]
+    positional_names = spec.positional
+
+    @functools.wraps(rowfn)
+    def loss(input, target, *args, reduction=spec.default_reduction, sample_weight=None, **params):
+        x = np.asarray(input, dtype=np.float64)
+        if x.ndim == 1 and spec.binary_input:
+            x = x[:, None]
+        kwargs = {**spec.defaults, **{a.name: None for a in spec.array_params},
+                  **dict(zip(positional_names, args)), **params}
+        n, c = x.shape
+        for a in spec.array_params:
+            v = kwargs[a.name]
+            kwargs[a.name] = np.full(c, a.fill) if v is None else np.asarray(v, dtype=np.float64) * np.ones(c)
+        ignore_index = kwargs.pop("ignore_index", None)
+        t = np.asarray(target)
+        is_class = t.dtype.kind in "iub" and spec.target != "real"
+        if is_class:
+            valid = t != ignore_index if ignore_index is not None else np.ones(n, bool)
+            t = np.where(valid, t, 0).astype(np.int64)
+        else:
+            valid = np.ones(n, bool)
+            t = t.astype(np.float64)
+        with np.errstate(all="ignore"):
+            l, g = rowfn(x, t, **kwargs) if is_class or spec.target == "real" else rowfn(x, t, prob=True, **kwargs)
+        l = np.where(valid, l, 0.0)
+        g = np.where(valid[:, None], g, 0.0)
+        d = valid * 1.0
+        if spec.mean_over == "rows" or not is_class:
+            d = np.ones(n)
+        elif spec.mean_over == "target_weight":
+            d = valid * kwargs["weight"][t]
+        s = np.ones(n) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if reduction == "none":
+            return s * l, s[:, None] * g
+        total = float(np.sum(s * l))
+        if reduction == "sum":
+            return total, s[:, None] * g
+        den = np.sum(s * d)
+        return (total / den if den else float("nan")), s[:, None] * g / (den if den else np.inf)
+
+    return loss
+
+
+def _log_softmax(x):
+    m = np.max(x, axis=1, keepdims=True)
+    return x - m - np.log(np.sum(np.exp(x - m), axis=1, keepdims=True))
+
+
+def _onehot(t, c):
+    return np.eye(c)[t]
+
+
+def _softmax_linear(x, coef, const=0.0):
+    """Loss sum_j c_j (-log p_j) + const and its gradient (sum_j c_j) p - c; a zero
+    coefficient contributes 0 even where log p_j = -inf."""
+    logp = _log_softmax(x)
+    loss = np.sum(np.where(coef != 0, -coef * logp, 0.0), axis=1) + const
+    return loss, coef.sum(axis=1, keepdims=True) * np.exp(logp) - coef
+
+
+@_rowwise
+def cross_entropy(x, t, weight, label_smoothing, prob=False):
+    c = x.shape[1]
+    q = t if prob else _onehot(t, c)
+    return _softmax_linear(x, weight * ((1 - label_smoothing) * q + label_smoothing / c))
+
+
+@_rowwise
+def nll_loss(x, t, weight):
+    hot = _onehot(t, x.shape[1])
+    return -weight[t] * np.sum(hot * x, axis=1), -weight[t][:, None] * hot
+
+
+@_rowwise
+def softmax_focal_loss(x, t, alpha, gamma):
+    logp = _log_softmax(x)
+    p = np.exp(logp)
+    hot = _onehot(t, x.shape[1])
+    L = -np.sum(hot * logp, axis=1)                  # -log p_y
+    py = np.sum(hot * p, axis=1)
+    q = np.sum((1 - hot) * p, axis=1)                # 1 - p_y, without cancellation
+    a = alpha[t]
+    dterm = np.where(q > 0, gamma * py * L * q ** (gamma - 1), 0.0) if gamma != 0 else 0.0
+    K = a * (q**gamma + dterm)
+    return a * q**gamma * L, K[:, None] * (p - hot)
+
+
+@_rowwise
+def cross_entropy_with_prior(x, t, prior, prior_weight):
+    entropy_term = np.sum(np.where(prior > 0, prior * np.log(np.where(prior > 0, prior, 1)), 0.0))
+    coef = _onehot(t, x.shape[1]) + prior_weight * prior
+    return _softmax_linear(x, coef, prior_weight * entropy_term)
+
+
+@_rowwise
+def multilabel_soft_margin_loss(x, y, weight):
+    c = x.shape[1]
+    loss = weight * (_softplus(x) - y * x)
+    return loss.sum(axis=1) / c, weight * (_sigmoid(x) - y) / c
+
+
+@_rowwise
+def multi_margin_loss(x, t, weight, p, margin):
+    n, c = x.shape
+    hot = _onehot(t, c)
+    d = margin - np.sum(hot * x, axis=1, keepdims=True) + x
+    active = (hot == 0) & (d > 0)
+    loss = np.where(active, d**p, 0.0).sum(axis=1)
+    dg = np.where(active, p * d ** (p - 1), 0.0)
+    grad = dg - hot * dg.sum(axis=1, keepdims=True)
+    wy = weight[t][:, None] / c
+    return wy[:, 0] * loss, wy * grad
+
+
+@_rowwise
+def accuracy(x, t, k):
+    """Top-k: fewer than k scores rank above the target's (ties: lower index first)."""
+    n, c = x.shape
+    if c == 1:
+        correct = (x[:, 0] > 0) == (t == 1)
+    else:
+        zy = x[np.arange(n), t][:, None]
+        above = (x > zy) | ((x == zy) & (np.arange(c) < t[:, None]))
+        correct = (above.sum(axis=1) < k) & ~np.isnan(zy[:, 0])
+    return correct * 1.0, np.zeros_like(x)

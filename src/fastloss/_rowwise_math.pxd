@@ -1,0 +1,317 @@
+# cython: language_level=3
+"""The math of each row-wise loss: one inline function per loss and target kind.
+
+``<name>_row(x, cs, C, target, <class vectors>, g, gs, kc, <params>)`` computes
+the loss of one row ``x[0], x[cs], ..., x[(C-1)*cs]`` (any column stride) and,
+when ``g`` is not NULL, writes ``gs * d loss / d x`` into the contiguous row
+``g`` (which may be ``x`` itself: every element is read before it is written).
+``target`` is the class index (already checked to lie in [0, C)) or a pointer
+to the row's C target values. ``kc`` holds per-call constants computed once by
+``<name>_consts`` (sums over the class vectors). Rows are independent, so these
+run inside ``prange`` and return a struct (no shared out-pointers).
+
+Numerics: logsumexp with the row maximum subtracted; the exponentials are
+stored in ``g`` during the sum pass and rescaled in place (one exp per logit);
+sums of positive terms (m - z_j) instead of differences of large numbers; a
+zero coefficient times an infinite log-probability contributes 0.
+"""
+
+from libc.math cimport exp, log, log1p, pow, fabs, INFINITY
+
+cdef extern from "_select.h":
+    double where "fl_where"(bint c, double a, double b) noexcept nogil
+
+ctypedef fused real:
+    float
+    double
+
+
+cdef struct RowR:
+    double loss
+    double correct   # 1.0 if the row's first maximal score is its target class
+
+
+cdef struct Consts:
+    double a
+    double b
+
+
+cdef inline Consts _no_consts() noexcept nogil:
+    return Consts(0.0, 0.0)
+
+
+# ---- helpers ----
+
+cdef inline double _row_max(const real* x, Py_ssize_t cs, Py_ssize_t C) noexcept nogil:
+    cdef double m = -INFINITY
+    cdef double z
+    cdef Py_ssize_t j
+    for j in range(C):
+        z = x[j * cs]
+        m = where(z > m, z, m)
+    return m
+
+
+cdef inline double _is_top1(const real* x, Py_ssize_t cs, Py_ssize_t y, double m) noexcept nogil:
+    # 1 if x[y] is the row maximum and no earlier entry equals it (argmax's tie rule).
+    cdef Py_ssize_t j
+    if x[y * cs] != m:
+        return 0.0
+    for j in range(y):
+        if x[j * cs] == m:
+            return 0.0
+    return 1.0
+
+
+cdef inline double _exp_sum(const real* x, Py_ssize_t cs, Py_ssize_t C, double m,
+                            real* g) noexcept nogil:
+    # sum_j exp(x_j - m); stores each exp in g when g is not NULL.
+    cdef double s = 0.0
+    cdef double e
+    cdef Py_ssize_t j
+    if g != NULL:
+        for j in range(C):
+            e = exp(x[j * cs] - m)
+            g[j] = <real>e
+            s = s + e
+    else:
+        for j in range(C):
+            s = s + exp(x[j * cs] - m)
+    return s
+
+
+cdef inline double _hot(double a, double logS, double m, double zy) noexcept nogil:
+    # a * (logsumexp - z_y); 0 when a = 0, even for z_y = -inf (NaN propagates).
+    return where(a != 0, a * (logS + (m - zy)), 0.0 * logS)
+
+
+cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
+                                double a, double b, const double* v, double V, double cst,
+                                real* g, double gs) noexcept nogil:
+    """Row loss sum_j c_j (logsumexp(x) - x_j) + cst with c = a onehot(y) + b v,
+    V = sum_j v_j; gradient (a + b V) softmax(x) - c."""
+    cdef double m = _row_max(x, cs, C)
+    cdef double zy = x[y * cs]
+    cdef double correct = _is_top1(x, cs, y, m)
+    cdef double S = 0.0, lin = 0.0, e, z, r
+    cdef Py_ssize_t j
+    if b != 0:
+        for j in range(C):
+            z = x[j * cs]
+            e = exp(z - m)
+            lin = lin + where(v[j] != 0, v[j] * (m - z), 0.0)
+            S = S + e
+            if g != NULL:
+                g[j] = <real>e
+    else:
+        S = _exp_sum(x, cs, C, m, g)
+    cdef double logS = log(S)
+    cdef double loss = _hot(a, logS, m, zy)
+    if b != 0:
+        loss = loss + b * (V * logS + lin)
+    loss = loss + cst
+    if g != NULL:
+        r = gs * (a + b * V) / S
+        if b != 0:
+            for j in range(C):
+                g[j] = <real>(r * g[j] - gs * b * v[j])
+        else:
+            for j in range(C):
+                g[j] = <real>(r * g[j])
+        g[y] = <real>(g[y] - gs * a)
+    return RowR(loss, correct)
+
+
+# ---- cross_entropy ----
+
+cdef inline Consts cross_entropy_consts(Py_ssize_t C, const double* weight,
+                                        double label_smoothing) noexcept nogil:
+    cdef double s = 0.0
+    cdef Py_ssize_t j
+    for j in range(C):
+        s = s + weight[j]
+    return Consts(s, 0.0)
+
+
+cdef inline RowR cross_entropy_class_row(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
+                                         const double* weight, real* g, double gs, Consts kc,
+                                         double label_smoothing) noexcept nogil:
+    # PyTorch: (1 - s) * w_y * nll + s / C * sum_j w_j * (-log p_j).
+    return _softmax_class(x, cs, C, y, (1.0 - label_smoothing) * weight[y], label_smoothing / C,
+                          weight, kc.a, 0.0, g, gs)
+
+
+cdef inline RowR cross_entropy_prob_row(const real* x, Py_ssize_t cs, Py_ssize_t C, const real* t,
+                                        const double* weight, real* g, double gs, Consts kc,
+                                        double label_smoothing) noexcept nogil:
+    # PyTorch: c_j = w_j ((1 - s) t_j + s / C); loss sum_j c_j (-log p_j).
+    cdef double a = 1.0 - label_smoothing
+    cdef double b = label_smoothing / C
+    cdef double m = _row_max(x, cs, C)
+    cdef double S = 0.0, lin = 0.0, ctot = 0.0, c, e, z, r
+    cdef Py_ssize_t j
+    for j in range(C):
+        z = x[j * cs]
+        c = weight[j] * (a * t[j] + b)
+        e = exp(z - m)
+        lin = lin + where(c != 0, c * (m - z), 0.0)
+        ctot = ctot + c
+        S = S + e
+        if g != NULL:
+            g[j] = <real>e
+    if g != NULL:
+        r = gs * ctot / S
+        for j in range(C):
+            g[j] = <real>(r * g[j] - gs * weight[j] * (a * t[j] + b))
+    return RowR(where(ctot != 0, ctot * log(S), 0.0 * S) + lin, 0.0)
+
+
+# ---- nll_loss ----
+
+cdef inline Consts nll_loss_consts(Py_ssize_t C, const double* weight) noexcept nogil:
+    return _no_consts()
+
+
+cdef inline RowR nll_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
+                              const double* weight, real* g, double gs, Consts kc) noexcept nogil:
+    cdef double zy = x[y * cs]
+    cdef double wy = weight[y]
+    cdef Py_ssize_t j
+    if g != NULL:
+        for j in range(C):
+            g[j] = 0
+        g[y] = <real>(-gs * wy)
+    return RowR(where(wy != 0, -wy * zy, where(zy == zy, 0.0, zy)), 0.0)
+
+
+# ---- softmax_focal_loss ----
+
+cdef inline Consts softmax_focal_loss_consts(Py_ssize_t C, const double* alpha,
+                                             double gamma) noexcept nogil:
+    return _no_consts()
+
+
+cdef inline RowR softmax_focal_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
+                                        const double* alpha, real* g, double gs, Consts kc,
+                                        double gamma) noexcept nogil:
+    # l = alpha_y q^gamma L, L = -log p_y, q = 1 - p_y summed from the other classes.
+    cdef double m = _row_max(x, cs, C)
+    cdef double zy = x[y * cs]
+    cdef double correct = _is_top1(x, cs, y, m)
+    cdef double S = 0.0, So = 0.0, e, K, r
+    cdef Py_ssize_t j
+    for j in range(C):
+        e = exp(x[j * cs] - m)
+        S = S + e
+        So = So + where(j != y, e, 0.0)
+        if g != NULL:
+            g[j] = <real>e
+    cdef double al = alpha[y]
+    cdef double L = log(S) + (m - zy)
+    cdef double q = So / S
+    cdef double qg = pow(q, gamma)
+    cdef double loss = where(al != 0, al * qg * L, 0.0 * S)
+    if g != NULL:
+        # dl/dx_c = K (p_c - [c = y]), K = alpha (q^g + g p L q^(g-1)); the second
+        # term tends to 0 where q = 0.
+        K = al * (qg + where((q > 0) & (gamma != 0),
+                             gamma * (exp(zy - m) / S) * L * pow(q, gamma - 1.0), 0.0))
+        r = gs * K / S
+        for j in range(C):
+            g[j] = <real>(r * g[j])
+        g[y] = <real>(g[y] - gs * K)
+    return RowR(loss, correct)
+
+
+# ---- cross_entropy_with_prior ----
+
+cdef inline Consts cross_entropy_with_prior_consts(Py_ssize_t C, const double* prior,
+                                                   double prior_weight) noexcept nogil:
+    # a = sum pi, b = sum pi log pi (0 log 0 = 0): the KL's constant part.
+    cdef double s = 0.0, h = 0.0
+    cdef Py_ssize_t j
+    for j in range(C):
+        s = s + prior[j]
+        h = h + where(prior[j] > 0, prior[j] * log(prior[j]), 0.0)
+    return Consts(s, h)
+
+
+cdef inline RowR cross_entropy_with_prior_row(const real* x, Py_ssize_t cs, Py_ssize_t C,
+                                              Py_ssize_t y, const double* prior, real* g,
+                                              double gs, Consts kc,
+                                              double prior_weight) noexcept nogil:
+    return _softmax_class(x, cs, C, y, 1.0, prior_weight, prior, kc.a, prior_weight * kc.b, g, gs)
+
+
+# ---- multilabel_soft_margin_loss ----
+
+cdef inline Consts multilabel_soft_margin_loss_consts(Py_ssize_t C,
+                                                      const double* weight) noexcept nogil:
+    return _no_consts()
+
+
+cdef inline RowR multilabel_soft_margin_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t C,
+                                                 const real* t, const double* weight, real* g,
+                                                 double gs, Consts kc) noexcept nogil:
+    cdef double acc = 0.0, z, y, e
+    cdef double gsc = gs / C
+    cdef Py_ssize_t j
+    for j in range(C):
+        z = x[j * cs]
+        y = t[j]
+        e = exp(-fabs(z))
+        acc = acc + weight[j] * (max(z, 0.0) - y * z + log1p(e))
+        if g != NULL:
+            g[j] = <real>(gsc * weight[j] * (where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)) - y))
+    return RowR(acc / C, 0.0)
+
+
+# ---- multi_margin_loss ----
+
+cdef inline Consts multi_margin_loss_consts(Py_ssize_t C, const double* weight, double p,
+                                            double margin) noexcept nogil:
+    return _no_consts()
+
+
+cdef inline RowR multi_margin_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
+                                       const double* weight, real* g, double gs, Consts kc,
+                                       double p, double margin) noexcept nogil:
+    cdef double zy = x[y * cs]
+    cdef double wc = weight[y] / C
+    cdef double acc = 0.0, gy = 0.0, d, dg
+    cdef bint pos
+    cdef Py_ssize_t j
+    for j in range(C):
+        d = margin - zy + x[j * cs]
+        pos = (j != y) & (d > 0)
+        acc = acc + where(pos, where(p == 1, d, d * d), 0.0)
+        dg = where(pos, where(p == 1, 1.0, 2.0 * d), 0.0)
+        gy = gy + dg
+        if g != NULL:
+            g[j] = <real>(gs * wc * dg)
+    if g != NULL:
+        g[y] = <real>(-gs * wc * gy)
+    return RowR(wc * acc, 0.0)
+
+
+# ---- accuracy (a metric: the row "loss" is 1 if correct) ----
+
+cdef inline Consts accuracy_consts(Py_ssize_t C, double k) noexcept nogil:
+    return _no_consts()
+
+
+cdef inline RowR accuracy_row(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
+                              real* g, double gs, Consts kc, double k) noexcept nogil:
+    cdef double zy, z
+    cdef double above = 0.0
+    cdef Py_ssize_t j
+    if C == 1:  # one binary logit: class 1 iff x > 0
+        z = x[0]
+        return RowR(<double>((z == z) and ((z > 0) == (y == 1))), 0.0)
+    zy = x[y * cs]
+    if zy != zy:
+        return RowR(0.0, 0.0)
+    for j in range(C):
+        z = x[j * cs]
+        above = above + <double>((z > zy) | ((z == zy) & (j < y)))
+    return RowR(<double>(above < k), 0.0)
