@@ -15,6 +15,8 @@ from . import _docs, _pointwise, _rowwise
 from ._registry import LOSSES, LossSpec
 from ._threads import resolve_n_threads
 from ._validation import (
+    pow2_normalized,
+    as_array,
     as_class_target,
     as_class_vector,
     as_float_input,
@@ -65,6 +67,8 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
     n = x.size
     row_len = n // x.shape[0] if x.ndim and x.shape[0] else 1
     per_row = 1 if reduction == "batchmean" else row_len
+    if reduction in ("mean", "batchmean") and w is not None:
+        w = pow2_normalized(w)
     denom = float(n // row_len * per_row) if w is None else float(w.sum()) * per_row
     mean = reduction in ("mean", "batchmean")
     if mean and w is not None and n and denom == 0.0:
@@ -93,7 +97,7 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
 def _class_target(spec, target, x, ignore_index):
     """("class", int64 indices) or ("prob"/"real", target array of x's shape)."""
     if spec.target == "real" or (
-        spec.target == "class_or_prob" and np.asarray(target).dtype.kind == "f"
+        spec.target == "class_or_prob" and as_array(target, "target").dtype.kind == "f"
     ):
         kind = "real" if spec.target == "real" else "prob"
         return kind, as_real_like(target, "target", x)
@@ -130,6 +134,8 @@ def _rowwise_call(spec, kernels, a):
         raise ValueError("return_accuracy=True needs class-index targets")
     sw = a.get("sample_weight")
     sw = None if sw is None else as_sample_weight(sw, x)
+    if reduction == "mean" and sw is not None:
+        sw = pow2_normalized(sw)
     return_grad = spec.differentiable and a["return_grad"]
     out = a.get("out")
     grad = None
@@ -142,6 +148,8 @@ def _rowwise_call(spec, kernels, a):
         grad = np.empty(x.shape, x.dtype)
 
     weight = vectors[0] if spec.mean_over == "target_weight" and a[spec.array_params[0].name] is not None else None
+    if weight is not None and reduction == "mean":
+        vectors[0] = weight = pow2_normalized(weight)  # the weighted mean is scale-free
     denom = _denominator(spec, kind, t, sw, weight, ignore_index)
     if reduction == "mean" and sw is not None and n_rows and not sw.any():
         raise ValueError("sample_weight sums to zero: reduction='mean' is undefined")
