@@ -35,11 +35,13 @@ import re
 import sys
 import time
 import traceback
+import warnings
 
 import numpy as np
 
 import fastloss
 from fastloss import reference
+from fastloss import _data
 from fastloss._data import make_arrays
 from fastloss._registry import LOSSES, LossSpec
 
@@ -53,9 +55,42 @@ STRING_ARGS = ("reduction", "out", "n_threads", "sample_weight", "target", "retu
 
 
 def is_label_target(spec: LossSpec) -> bool:
-    """Targets that are integer class labels (classification losses)."""
+    """Targets that are (or may be) integer class labels (classification losses)."""
     t = spec.target.lower()
     return any(k in t for k in ("label", "class", "index"))
+
+
+def _vector(fp: Provider, a, n_classes: int, bad: set):
+    """A per-class vector parameter (class weights, prior ...), sometimes broken."""
+    vecs = getattr(_data, "make_class_vectors", None)
+    v = vecs(_Spec1(a), max(n_classes, 1), seed=fp.int(0, 3))[a.name] if vecs else np.ones(n_classes)
+    v = v[:n_classes] if n_classes else v[:0]
+    k = fp.int(0, 9)
+    if k == 1:
+        v = v[:-1] if v.size else np.ones(2)
+        bad.add(a.name)
+    elif k == 2 and v.size:
+        v[fp.int(0, v.size - 1)] = fp.pick((np.nan, -1.0, np.inf, 0.0, 1e308))
+        bad.add(a.name)
+    elif k == 3:
+        v = v.astype(fp.pick(("float32", ">f8", "int64", "bool", "complex128", "float16", "object")))
+        bad.add(a.name)
+    elif k == 4:
+        v = v[::-1]
+        bad.add(a.name)  # a distribution stays one, weights stay weights; keep it lenient
+    elif k == 5:
+        v = v.tolist()
+    elif k == 6:
+        v = fp.pick((1.0, 0.5, np.float32(2), 2, None, "x", np.ones((2, 2))))
+        bad.add(a.name)
+    return v
+
+
+class _Spec1:
+    """A stand-in spec holding one array parameter, for make_class_vectors."""
+
+    def __init__(self, a):
+        self.array_params = (a,)
 
 
 class Provider:
@@ -193,18 +228,28 @@ def one_input(data: bytes) -> None:
         base = make_arrays(spec, shape, np.float64, seed=fp.int(0, 3))
     except Exception:
         base = make_arrays(spec, (3, 4) if spec.kind != "pointwise" else (3,), np.float64)
+    if spec.target == "class_or_prob" and base[0].ndim == 2 and fp.bool(64):
+        base[1] = _data.make_prob_target(base[0].shape, np.float64, seed=1)
+        labels = False
+    n_classes = base[0].shape[-1] if base[0].ndim == 2 else 2
+    if spec.kind != "pointwise" and base[0].ndim == 2 and fp.bool(32):
+        bad.add(iname)  # the rowwise shape is broken below on purpose
+        shape = fp.pick(((base[0].shape[0],), base[0].shape + (1,), ()))
+        base[0] = np.zeros(shape)
     x = _fill(fp, base[0].copy())
     x = _cast(fp, x, 20, iname, bad, False)
     x = _layout(fp, x)
     if fp.bool(8):
-        x = x.tolist() if fp.bool() else float(x.reshape(-1)[0]) if x.size else []
+        try:
+            x = x.tolist() if fp.bool() else float(x.reshape(-1)[0]) if x.size else []
+        except (TypeError, ValueError):
+            x = []
         bad.update((iname, "target", "sample_weight"))  # a list may lose empty dimensions
     args = [x]
     kwargs = {}
     y = None
     if spec.target != "none":
         y = base[1].copy()
-        n_classes = base[0].shape[-1] if labels and base[0].ndim else None
         y = _fill(fp, y, labels_hi=n_classes) if labels else _fill(fp, y)
         y = _cast(fp, y, 20, "target", bad, labels)
         y = _layout(fp, y)
@@ -254,7 +299,27 @@ def one_input(data: bytes) -> None:
         kwargs["reduction"] = fp.pick(("avg", None, "MEAN", 1, "none", "sum", "mean", b"sum"))
         bad.add("reduction")
 
+    for a in getattr(spec, "array_params", ()):
+        if a.required or fp.bool(96):
+            kwargs[a.name] = _vector(fp, a, n_classes, bad)
+            if isinstance(kwargs[a.name], np.ndarray):
+                kwargs[a.name] = _layout(fp, kwargs[a.name])
+    if getattr(spec, "accuracy_option", False) and fp.bool(64):
+        kwargs["return_accuracy"] = True
+        bad.update(("return_accuracy", "target"))  # needs class-index targets
     for p in spec.params:
+        if p.name == "ignore_index" and labels and fp.bool(96):
+            v = fp.pick((-100, -1, 0, n_classes - 1, n_classes, 2**40, -(2**63)))
+            kwargs[p.name] = v
+            if isinstance(y, np.ndarray) and y.size and fp.bool():  # some rows, or all, ignored
+                y = y.copy()
+                try:
+                    y[...] = v if fp.bool() else np.where(np.arange(y.size) % 2, v, y)
+                except (OverflowError, ValueError, TypeError):
+                    pass
+                args[1] = y
+            bad.update((p.name, "target"))
+            continue
         if fp.bool(64):
             v = _param_value(fp, p)
             kwargs[p.name] = v
@@ -270,6 +335,8 @@ def one_input(data: bytes) -> None:
         bad.add("n_threads")
 
     rg = fp.int(0, 3)
+    if rg and not getattr(spec, "differentiable", True):
+        bad.update(("return_grad", "out"))
     if rg:
         kwargs["return_grad"] = True
     out_kind = fp.int(0, 9) if rg else 0
@@ -335,6 +402,10 @@ def _check_unchanged(snaps):
 def _check_result(spec, fn, args, kwargs, result):
     rg = kwargs.get("return_grad") or kwargs.get("out") is not None
     x = np.asarray(args[0])
+    if kwargs.get("return_accuracy"):
+        if not (isinstance(result, tuple) and isinstance(result[-1], int)):
+            raise Finding(f"return_accuracy: expected a tuple ending in an int, got {result!r}")
+        result = result[:-1] if len(result) > 2 else result[0]
     if rg:
         if not (isinstance(result, tuple) and len(result) == 2):
             raise Finding(f"return_grad: expected (value, grad), got {type(result)}")
@@ -365,11 +436,16 @@ def _check_result(spec, fn, args, kwargs, result):
            for o in others + [x64]):
         return
     params = {p.name: kwargs[p.name] for p in spec.params if p.name in kwargs}
+    for a in getattr(spec, "array_params", ()):
+        if kwargs.get(a.name) is not None:
+            params[a.name] = np.asarray(kwargs[a.name], dtype=np.float64)
     sw = kwargs.get("sample_weight")
-    ref_args = [x64] + [o.astype(x.dtype).astype(np.float64) if not is_label_target(spec) else o
+    ref_args = [x64] + [o.astype(x.dtype).astype(np.float64) if o.dtype.kind == "f" else o
                         for o in others]
-    ref_value, ref_grad = getattr(reference, spec.name)(*ref_args, reduction=red,
-                                                        sample_weight=sw, **params)
+    ref = getattr(reference, spec.name)(*ref_args, reduction=red, sample_weight=sw, **params)
+    ref_value, ref_grad = ref if isinstance(ref, tuple) else (ref, None)
+    if grad is not None and ref_grad is not None:
+        ref_grad = np.asarray(ref_grad).reshape(grad.shape)
     rtol = 2e-4 if x.dtype.itemsize == 4 else 1e-9
     big = float(np.finfo(x.dtype).max) / 4  # beyond it float32 results overflow (documented)
     rv = np.asarray(ref_value, np.float64)
@@ -382,7 +458,7 @@ def _check_result(spec, fn, args, kwargs, result):
     scale = np.abs(rv[fin]).max(initial=0.0)
     if not np.allclose(v[fin], rv[fin], rtol=rtol, atol=rtol * scale + 1e-300):
         raise Finding(f"value {value!r} != reference {ref_value!r}")
-    if grad is not None:
+    if grad is not None and ref_grad is not None:
         g = grad.astype(np.float64)
         rgf = np.asarray(ref_grad, np.float64)
         ok = np.isfinite(rgf) & (np.abs(rgf) < big)
@@ -430,6 +506,7 @@ def main(argv=None) -> int:
     ap.add_argument("libfuzzer_args", nargs="*")
     a = ap.parse_args(argv)
     np.seterr(all="ignore")
+    warnings.simplefilter("ignore")  # ComplexWarning etc. from building the inputs
     if a.replay:
         for path in a.replay:
             with open(path, "rb") as f:
