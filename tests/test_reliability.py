@@ -517,3 +517,22 @@ def test_weighted_mean_with_extreme_weights(spec, scale):
     rtol = 1e-6 if scale < 1e-300 else 1e-12  # subnormal weights carry few bits
     np.testing.assert_allclose(v, rv, rtol=rtol)
     np.testing.assert_allclose(g, rg, rtol=rtol, atol=rtol * np.abs(rg).max())
+
+
+@pytest.mark.parametrize("spec", [p for p in SPECS if p.values[0].kind == "pointwise"])
+@pytest.mark.parametrize("shape", [(3, 0), (0, 3), (2, 0, 4), (0,)])
+def test_empty_rows_do_not_divide_by_zero(spec, shape):
+    """Regression (fuzzer): an input of shape (3, 0) raised ZeroDivisionError."""
+    fn = public(spec)
+    arrays = [np.zeros(shape)] * (1 if spec.target == "none" else 2)
+    if spec.target != "none" and spec.target_domain in ("unit", "binary", "sign", "positive"):
+        arrays[1] = np.ones(shape)
+    for red in spec.reductions:
+        res = fn(*arrays, reduction=red, **({"return_grad": True} if _differentiable(spec) else {}))
+        v = result_arrays(res)[0]
+        if red in ("mean", "batchmean"):
+            assert np.isnan(v)
+        elif red == "sum":
+            assert v == 0.0
+        else:
+            assert v.shape == shape

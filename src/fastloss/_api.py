@@ -69,7 +69,8 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
     per_row = 1 if reduction == "batchmean" else row_len
     if reduction in ("mean", "batchmean") and w is not None:
         w = pow2_normalized(w)
-    denom = float(n // row_len * per_row) if w is None else float(w.sum()) * per_row
+    n_rows = x.shape[0] if x.ndim else 1
+    denom = float(n_rows * per_row) if w is None else float(w.sum()) * per_row
     mean = reduction in ("mean", "batchmean")
     if mean and w is not None and n and denom == 0.0:
         raise ValueError(f"sample_weight sums to zero: reduction={reduction!r} is undefined")
