@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# valgrind memcheck of a smoke run of every loss (tools/valgrind/smoke.py) on the
+# normal in-place build (python setup.py build_ext --inplace). Exit status 0 when
+# memcheck reports no error; CPython/libgomp noise is in tools/valgrind/python.supp.
+# Leaks are not checked (CPython keeps interned objects and arenas to the end).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+py=${PYTHON:-python}
+cd "$root"
+start=$SECONDS
+PYTHONMALLOC=malloc PYTHONPATH="$root/src" valgrind --tool=memcheck --error-exitcode=99 \
+    --leak-check=no --track-origins=no --num-callers=30 \
+    --suppressions="$root/tools/valgrind/python.supp" \
+    "$py" tools/valgrind/smoke.py 2>&1 | tee "${VALGRIND_LOG:-/tmp/fastloss-valgrind.log}" | grep -E "ERROR SUMMARY|smoke|Invalid|uninitialised|definitely" || true
+rc=${PIPESTATUS[0]}
+echo "valgrind_smoke: exit $rc after $((SECONDS - start)) s (full log: ${VALGRIND_LOG:-/tmp/fastloss-valgrind.log})"
+exit "$rc"
