@@ -39,13 +39,8 @@ def generate_rowwise_kernels():
     registry = runpy.run_path(str(PKG / "_registry.py"))
     losses = []
     for s in registry["rowwise_specs"]():
-        tkinds = {"class": ["class"], "real": ["dense"], "class_or_prob": ["class", "dense"]}[s.target]
-        suffix = {"class": "class", "dense": "prob"}
-        kernels = [
-            (f"{s.name}_{suffix[t]}" if len(tkinds) > 1 else s.name,
-             f"{s.name}_{suffix[t]}_row" if len(tkinds) > 1 else f"{s.name}_row", t)
-            for t in tkinds
-        ]
+        kernels = [(k, f"{k}_row", "class" if kind == "class" else "dense")
+                   for kind, k in s.kernels.items()]
         losses.append({
             "name": s.name, "kernels": kernels, "cols": list(s.array_param_names),
             "params": [p for p in s.param_names if p != "ignore_index"],

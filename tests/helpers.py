@@ -7,7 +7,7 @@ import pytest
 
 import fastloss
 from fastloss import reference
-from fastloss._data import make_arrays
+from fastloss._data import make_arrays, make_class_vectors
 from fastloss._registry import LOSSES, LossSpec
 
 # Relative tolerance of a fastloss result against the float64 reference.
@@ -19,18 +19,46 @@ def _fmt(params: dict) -> str:
     return ",".join(f"{k}={v}" for k, v in params.items()) or "defaults"
 
 
-def loss_params(*, reductions=False, weights=False, all_params=True, torch_only=False):
+class ClassVector:
+    """Placeholder in a parameter case for a per-class vector parameter (class
+    weights, pos_weight ...): ``resolve`` turns it into an array of the right
+    length for the input at hand."""
+
+    def __repr__(self):
+        return "vector"
+
+
+def cases(spec: LossSpec) -> list[dict]:
+    """The spec's parameter cases plus one per optional per-class vector parameter."""
+    return spec.cases() + [{**spec.defaults, a.name: ClassVector()}
+                           for a in spec.array_params if not a.required]
+
+
+def resolve(spec: LossSpec, params: dict, x) -> dict:
+    """``params`` with every ClassVector replaced by an array of x.shape[-1] entries."""
+    n = np.shape(x)[-1] if np.ndim(x) else 1
+    vectors = make_class_vectors(spec, n, seed=11)
+    return {k: vectors[k] if isinstance(v, ClassVector) else v for k, v in params.items()}
+
+
+def loss_params(*, reductions=False, weights=False, all_params=True, torch_only=False,
+                differentiable=True):
     """pytest params for every loss and every parameter case it supports.
 
     Yields ``(spec, params)``, extended by ``reduction`` and/or ``weighted``
     when asked; only combinations the loss supports are generated.
+    ``all_params=False``: the defaults and the per-class vector cases only. Metrics (no
+    gradient) only with ``differentiable=False``.
     """
     out = []
     for spec in LOSSES:
         if torch_only and spec.torch is None:
             continue
-        cases = spec.cases() if all_params else [spec.defaults]
-        for params in cases:
+        if spec.differentiable != differentiable:
+            continue
+        cases_ = cases(spec) if all_params else [c for c in cases(spec) if c == spec.defaults
+                                                 or any(isinstance(v, ClassVector) for v in c.values())]
+        for params in cases_:
             for red in (spec.reductions if reductions else [None]):
                 for w in ((False, True) if weights and spec.sample_weight else (False,)):
                     values = [spec, params] + ([red] if reductions else []) + ([w] if weights else [])
@@ -40,9 +68,52 @@ def loss_params(*, reductions=False, weights=False, all_params=True, torch_only=
     return out
 
 
-def specs(*, with_target=False):
+def specs(*, with_target=False, differentiable=None, targets=None, kinds=None):
+    """pytest params of the specs; filters: has a target, is differentiable (None:
+    either), target kind in ``targets``, kind in ``kinds``."""
     return [pytest.param(spec, id=spec.name) for spec in LOSSES
-            if not with_target or spec.target != "none"]
+            if (not with_target or spec.target != "none")
+            and (differentiable is None or spec.differentiable == differentiable)
+            and (targets is None or spec.target in targets)
+            and (kinds is None or spec.kind in kinds)]
+
+
+def evaluate(spec: LossSpec, *args, **kw):
+    """``(value, grad)`` of the public function; grad is None for a metric."""
+    if spec.differentiable:
+        return public(spec)(*args, return_grad=True, **kw)
+    return public(spec)(*args, **kw), None
+
+
+def none_shape(spec: LossSpec, x) -> tuple:
+    """Shape of the reduction="none" value: the input's, or (N,) for rowwise losses."""
+    return np.shape(x)[:1] if spec.kind == "rowwise" else np.shape(x)
+
+
+def strided(arrays):
+    """Non-contiguous views equal to ``arrays``: every array of the input's shape
+    becomes every other column of a twice wider buffer; others are kept."""
+    out = []
+    for a in arrays:
+        if a.shape == arrays[0].shape and a.ndim == 2:
+            buf = np.zeros((a.shape[0], 2 * a.shape[1]), a.dtype)
+            buf[:, ::2] = a
+            a = buf[:, ::2]
+        out.append(a)
+    return out
+
+
+def nan_site(spec: LossSpec, arrays, flat_index: int):
+    """Where a NaN is put in the input, and the region of the gradient it may
+    reach: the element (pointwise) or its row (rowwise, in the target's column
+    for class targets, the only one every rowwise loss reads)."""
+    x = arrays[0]
+    if spec.kind != "rowwise":
+        idx = np.unravel_index(flat_index, x.shape)
+        return idx, idx
+    row = flat_index // x.shape[1]
+    col = int(arrays[1][row]) if arrays[1].ndim == 1 else flat_index % x.shape[1]
+    return (row, col), (row,)
 
 
 def public(spec: LossSpec):
@@ -58,7 +129,9 @@ def arrays_for(spec: LossSpec, shape, dtype, seed=0):
 
 
 def as64(arrays):
-    return [np.asarray(a, dtype=np.float64) for a in arrays]
+    """Float arrays as float64; integer arrays (class indices) as they are."""
+    return [np.asarray(a, dtype=np.float64) if np.asarray(a).dtype.kind == "f" else a
+            for a in arrays]
 
 
 def assert_close(value, grad, ref_value, ref_grad, dtype):

@@ -418,3 +418,40 @@ def test_pos_weight_broadcasts_over_last_axis():
     close(g, tg, atol=1e-16)
     with pytest.raises(ValueError, match="pos_weight"):
         fastloss.binary_cross_entropy_with_logits(x, y, pos_weight=np.ones(C + 1))
+
+
+# ---- probability targets (the battery draws class indices) ----
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("kw", [{}, {"label_smoothing": 0.2}, {"weight": np.linspace(0.5, 2, C)}])
+def test_cross_entropy_prob_targets_reference(dtype, reduction, kw):
+    x = (RNG.standard_normal((N, C)) * 3).astype(dtype)
+    p = make_prob_target((N, C), dtype, seed=8)
+    sw = RNG.uniform(0.1, 2, N)
+    v, g = fastloss.cross_entropy(x, p, reduction=reduction, sample_weight=sw, return_grad=True, **kw)
+    rv, rg = reference.cross_entropy(x.astype(np.float64), p.astype(np.float64), reduction=reduction,
+                                     sample_weight=sw, **kw)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    close(v, rv, rtol=tol, atol=tol * np.max(np.abs(rv)))
+    close(g, rg, rtol=tol, atol=tol * np.max(np.abs(rg)))
+
+
+def test_cross_entropy_prob_targets_finite_differences_and_threads():
+    x, p = RNG.standard_normal((5, 4)), make_prob_target((5, 4), seed=9)
+    _, g = fastloss.cross_entropy(x, p, label_smoothing=0.1, return_grad=True)
+    h = 1e-6
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += h
+        xm[i] -= h
+        fd = (fastloss.cross_entropy(xp, p, label_smoothing=0.1)
+              - fastloss.cross_entropy(xm, p, label_smoothing=0.1)) / (2 * h)
+        assert abs(fd - g[i]) <= 1e-7 + 1e-6 * abs(g[i])
+    x, p = RNG.standard_normal((20_000, 9)).astype(np.float32), make_prob_target((20_000, 9), np.float32)
+    base = fastloss.cross_entropy(x, p, return_grad=True, n_threads=1)
+    for nt in (2, 3, 4, 7):
+        v, gr = fastloss.cross_entropy(x, p, return_grad=True, n_threads=nt)
+        assert v == base[0] and np.array_equal(gr, base[1])
+    with pytest.raises(ValueError, match="return_accuracy"):
+        fastloss.cross_entropy(x, p, return_accuracy=True)

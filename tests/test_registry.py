@@ -7,7 +7,7 @@ import inspect
 import pytest
 
 import fastloss
-from fastloss import _pointwise, reference
+from fastloss import _pointwise, _rowwise, reference
 from fastloss._registry import LOSSES, REGISTRY
 from fastloss._validation import check_param
 from helpers import specs
@@ -44,6 +44,21 @@ def test_compiled_pointwise_kernels_match_registry():
     for name in registered:
         assert callable(getattr(_pointwise, f"{name}_f32"))
         assert callable(getattr(_pointwise, f"{name}_f64"))
+
+
+def test_compiled_rowwise_kernels_match_registry():
+    expected = {k for s in LOSSES for k in s.kernels.values()}
+    assert set(_rowwise.KERNELS) == expected
+    for name in expected:
+        assert callable(getattr(_rowwise, f"{name}_f32"))
+        assert callable(getattr(_rowwise, f"{name}_f64"))
+
+
+@pytest.mark.parametrize("spec", specs())
+def test_class_vectors_documented(spec):
+    fn = getattr(fastloss, spec.name)
+    for a in spec.array_params:
+        assert a.doc and a.name in fn.__doc__ and a.name in inspect.signature(fn).parameters
 
 
 def test_names_are_unique_and_public_api_is_the_registry():

@@ -66,11 +66,12 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
 
     n = x.size
     row_len = n // x.shape[0] if x.ndim and x.shape[0] else 1
-    per_row = 1 if reduction == "batchmean" else row_len
     if reduction in ("mean", "batchmean") and w is not None:
-        w = pow2_normalized(w)
-    n_rows = x.shape[0] if x.ndim else 1
-    denom = float(n_rows * per_row) if w is None else float(w.sum()) * per_row
+        w = pow2_normalized(w)  # exact; keeps 1/sum(w) finite (see pow2_normalized)
+    if reduction == "batchmean":  # divided by the number of rows (of their weights)
+        denom = float(x.shape[0] if x.ndim else 1) if w is None else float(w.sum())
+    else:
+        denom = float(n) if w is None else float(w.sum()) * row_len
     mean = reduction in ("mean", "batchmean")
     if mean and w is not None and n and denom == 0.0:
         raise ValueError(f"sample_weight sums to zero: reduction={reduction!r} is undefined")
@@ -97,9 +98,11 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
 
 def _class_target(spec, target, x, ignore_index):
     """("class", int64 indices) or ("prob"/"real", target array of x's shape)."""
-    if spec.target == "real" or (
-        spec.target == "class_or_prob" and as_array(target, "target").dtype.kind == "f"
-    ):
+    tdt = as_array(target, "target").dtype
+    if spec.target == "class_or_prob" and tdt.kind == "f" and np.shape(target) != x.shape:
+        raise TypeError(f"target of shape {np.shape(target)} holds class indices, which need an "
+                        f"integer dtype, got {tdt}; probability targets need input's shape {x.shape}")
+    if spec.target == "real" or (spec.target == "class_or_prob" and tdt.kind == "f"):
         kind = "real" if spec.target == "real" else "prob"
         return kind, as_real_like(target, "target", x)
     n_classes = max(x.shape[1], 2) if spec.binary_input else x.shape[1]
@@ -124,13 +127,15 @@ def _rowwise_call(spec, kernels, a):
     reduction = check_reduction(a["reduction"], spec)
     params = {p.name: check_param(p, a[p.name]) for p in spec.params}
     n_rows, n_classes = x.shape
-    if "k" in params and params["k"] > max(n_classes, 1):
+    if "k" in params and params["k"] > max(n_classes, 1):  # top-k needs k classes
         raise ValueError(f"k must be at most the number of classes {n_classes}, got {params['k']}")
     nt = resolve_n_threads(a["n_threads"])
     vectors = _class_vectors(spec, a, n_classes, True)
     ignore_index = params.pop("ignore_index", None)
     kind, t = _class_target(spec, a["target"], x, ignore_index)
     want_acc = a.get("return_accuracy", False)
+    if not isinstance(want_acc, (bool, np.bool_)):
+        raise TypeError(f"return_accuracy must be a bool, got {type(want_acc).__name__}")
     if want_acc and kind != "class":
         raise ValueError("return_accuracy=True needs class-index targets")
     sw = a.get("sample_weight")
@@ -148,10 +153,14 @@ def _rowwise_call(spec, kernels, a):
     elif return_grad:
         grad = np.empty(x.shape, x.dtype)
 
-    weight = vectors[0] if spec.mean_over == "target_weight" and a[spec.array_params[0].name] is not None else None
-    if weight is not None and reduction == "mean":
-        vectors[0] = weight = pow2_normalized(weight)  # the weighted mean is scale-free
-    denom = _denominator(spec, kind, t, sw, weight, ignore_index)
+    # PyTorch's weighted mean divides by the target classes' `weight` (if given).
+    class_weight = None
+    if spec.mean_over == "target_weight" and a.get("weight") is not None:
+        i = spec.array_param_names.index("weight")
+        if reduction == "mean":
+            vectors[i] = pow2_normalized(vectors[i])  # the weighted mean is scale-free
+        class_weight = vectors[i]
+    denom = _denominator(spec, kind, t, sw, class_weight, ignore_index)
     if reduction == "mean" and sw is not None and n_rows and not sw.any():
         raise ValueError("sample_weight sums to zero: reduction='mean' is undefined")
     gscale = (1.0 / denom if denom else 0.0) if reduction == "mean" else 1.0
@@ -228,11 +237,8 @@ def _make_pointwise(spec: LossSpec):
 
 
 def _make_rowwise(spec: LossSpec):
-    # Target kinds -> kernel name, as setup.py generates them.
-    names = {"class_or_prob": {"class": f"{spec.name}_class", "prob": f"{spec.name}_prob"},
-             "class": {"class": spec.name}, "real": {"real": spec.name}}[spec.target]
     kernels = {(kind, dt): getattr(_rowwise, f"{name}_{sfx}")
-               for kind, name in names.items() for dt, sfx in _SUFFIX.items()}
+               for kind, name in spec.kernels.items() for dt, sfx in _SUFFIX.items()}
     return _public(spec, lambda a: _rowwise_call(spec, kernels, a))
 
 

@@ -31,16 +31,19 @@ DEFAULT_CLASSES = 10
 
 def rowwise_shape(spec: LossSpec, shape) -> tuple:
     """The (N, C) shape a rowwise spec uses for ``shape``: 2-D shapes as given, (n,) as
-    about n elements in rows of DEFAULT_CLASSES (at least one row)."""
+    about n elements in rows of DEFAULT_CLASSES (at least one row unless n = 0)."""
     shape = tuple(shape)
-    if spec.kind != "rowwise" or len(shape) == 2:
+    if spec.kind != "rowwise":
         return shape
+    if len(shape) == 2:  # at least one class, so that rows can have a label
+        return (shape[0], max(shape[1], 1))
     n = int(np.prod(shape))
-    return (max(n // DEFAULT_CLASSES, 1), DEFAULT_CLASSES)
+    return (max(n // DEFAULT_CLASSES, 1) if n else 0, DEFAULT_CLASSES)
 
 
 def make_arrays(spec: LossSpec, shape, dtype=np.float64, seed=0) -> list[np.ndarray]:
-    """``[input]`` or ``[input, target]`` for ``spec``, of the given shape and dtype.
+    """The positional arguments of ``spec``: ``[input]`` or ``[input, target]``,
+    then any required per-class vectors (e.g. a prior), for the given shape and dtype.
 
     Rowwise specs get an (N, C) input (see ``rowwise_shape``) and, for class
     targets, int64 class indices of shape (N,)."""
@@ -52,7 +55,7 @@ def make_arrays(spec: LossSpec, shape, dtype=np.float64, seed=0) -> list[np.ndar
         arrays.append(rng.integers(0, n_classes, shape[0]))
     elif spec.target != "none":
         arrays.append(_draw(spec.target_domain, shape, rng).astype(dtype))
-    return arrays
+    return arrays + list(required_kwargs(spec, shape, seed).values())
 
 
 def make_prob_target(shape, dtype=np.float64, seed=0) -> np.ndarray:

@@ -32,7 +32,12 @@ def _param_lines(spec: LossSpec) -> list[str]:
     lines = []
     for p in spec.params:
         lines.append(f"{p.name} : {p.type.__name__}, default {p.default!r}")
-        bounds = "" if p.type is bool else f" Must lie in {p.bounds_text()}."
+        if p.type is bool or (p.type is int and p.low is None and p.high is None and not p.choices):
+            bounds = ""
+        elif p.choices:
+            bounds = f" One of {', '.join(map(repr, p.choices))}."
+        else:
+            bounds = f" Must lie in {p.bounds_text()}."
         lines.append(f"    {p.doc}{bounds}")
     return lines
 
@@ -91,12 +96,18 @@ def docstring(spec: LossSpec) -> str:
     ]
     if spec.family != "penalty":
         lines += _param_lines(spec)
+    none_shape = "(N,)" if rowwise else "the input's shape"
     lines += ["", "Returns", "-------",
               "value : float or ndarray",
-              '    A Python float, or an array of the input\'s dtype for reduction="none".',
-              "grad : ndarray",
-              f"    Only with return_grad=True or out: d value / d {x}, {x}'s shape and dtype; "
-              'for reduction="none", d value[i] / d input[i].']
+              f'    A Python float, or an array of the input\'s dtype and shape {none_shape} for '
+              'reduction="none".']
+    if spec.differentiable:
+        lines += ["grad : ndarray",
+                  f"    Only with return_grad=True or out: d value / d {x}, {x}'s shape and dtype; "
+                  'for reduction="none", d value[i] / d input[i]' + (" (row i)." if rowwise else ".")]
+    if spec.accuracy_option:
+        lines += ["n_correct : int",
+                  "    Only with return_accuracy=True: rows whose top-1 prediction is the target."]
     notes = []
     if spec.notes:
         notes.append(spec.notes)

@@ -133,6 +133,16 @@ class LossSpec:
     def array_param_names(self) -> tuple[str, ...]:
         return tuple(a.name for a in self.array_params)
 
+    @property
+    def kernels(self) -> dict[str, str]:
+        """Rowwise: compiled kernel name (before the _f32/_f64 suffix) per target
+        kind, "class" (indices), "prob" (probability rows) or "real" (target rows);
+        its row function in _rowwise_math.pxd is ``<kernel name>_row``."""
+        if self.kind != "rowwise":
+            return {}
+        kinds = {"class": ("class",), "real": ("real",), "class_or_prob": ("class", "prob")}[self.target]
+        return {k: f"{self.name}_{k}" if len(kinds) > 1 else self.name for k in kinds}
+
     def cases(self) -> list[dict[str, Any]]:
         """Parameter sets to test: the defaults, then each example value in turn."""
         out = [self.defaults]

@@ -118,7 +118,9 @@ cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_s
         else:
             for j in range(C):
                 g[j] = <real>(r * g[j])
-        g[y] = <real>(g[y] - gs * a)
+        # The target's entry from its exp in double: p_y - 1 cancels, so the
+        # rounded float32 copy in g would cost digits.
+        g[y] = <real>(r * exp(zy - m) - gs * b * (v[y] if b != 0 else 0.0) - gs * a)
     return RowR(loss, correct)
 
 
@@ -180,7 +182,7 @@ cdef inline RowR nll_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssi
     if g != NULL:
         for j in range(C):
             g[j] = 0
-        g[y] = <real>(-gs * wy)
+        g[y] = <real>where(zy == zy, -gs * wy, zy)  # NaN propagates
     return RowR(where(wy != 0, -wy * zy, where(zy == zy, 0.0, zy)), 0.0)
 
 
@@ -198,7 +200,7 @@ cdef inline RowR softmax_focal_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t
     cdef double m = _row_max(x, cs, C)
     cdef double zy = x[y * cs]
     cdef double correct = _is_top1(x, cs, y, m)
-    cdef double S = 0.0, So = 0.0, e, K, r
+    cdef double S = 0.0, So = 0.0, e, K, r, ey
     cdef Py_ssize_t j
     for j in range(C):
         e = exp(x[j * cs] - m)
@@ -214,12 +216,12 @@ cdef inline RowR softmax_focal_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t
     if g != NULL:
         # dl/dx_c = K (p_c - [c = y]), K = alpha (q^g + g p L q^(g-1)); the second
         # term tends to 0 where q = 0.
-        K = al * (qg + where((q > 0) & (gamma != 0),
-                             gamma * (exp(zy - m) / S) * L * pow(q, gamma - 1.0), 0.0))
+        ey = exp(zy - m)
+        K = al * (qg + where((q > 0) & (gamma != 0), gamma * (ey / S) * L * pow(q, gamma - 1.0), 0.0))
         r = gs * K / S
         for j in range(C):
             g[j] = <real>(r * g[j])
-        g[y] = <real>(g[y] - gs * K)
+        g[y] = <real>(r * ey - gs * K)  # in double, as in _softmax_class
     return RowR(loss, correct)
 
 
@@ -283,9 +285,9 @@ cdef inline RowR multi_margin_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t 
     cdef Py_ssize_t j
     for j in range(C):
         d = margin - zy + x[j * cs]
-        pos = (j != y) & (d > 0)
+        pos = (j != y) & (not (d <= 0))  # NaN counts as active: it propagates
         acc = acc + where(pos, where(p == 1, d, d * d), 0.0)
-        dg = where(pos, where(p == 1, 1.0, 2.0 * d), 0.0)
+        dg = where(pos, where(p == 1, where(d == d, 1.0, d), 2.0 * d), 0.0)
         gy = gy + dg
         if g != NULL:
             g[j] = <real>(gs * wc * dg)

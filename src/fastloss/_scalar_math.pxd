@@ -153,15 +153,15 @@ cdef inline LG hinge_embedding_loss_lg(double x, double y, double margin) noexce
     cdef double not_pos = <double>(y != 1.0)
     cdef double not_neg = <double>(y != -1.0)
     return LG(where(not_neg != 0, x, 0.0) + where(not_pos != 0, max(d, 0.0), 0.0),
-              not_neg - not_pos * <double>(d >= 0))
+              where(x == x, not_neg - not_pos * <double>(d >= 0), x))
 
 
 cdef inline LG kl_div_lg(double x, double y, double log_target) noexcept nogil:
     cdef double e
-    # A zero target probability contributes 0, even where x = -inf (NaN in x
-    # still propagates).
+    # A zero target probability contributes 0, even where x = -inf. NaN in x
+    # propagates to the loss and to the derivative (which does not depend on x).
     cdef double zero = where(x == x, 0.0, x)
     if log_target != 0.0:
         e = exp(y)
-        return LG(where(e == 0, zero, e * (y - x)), -e)
-    return LG(where(y == 0, zero, y * log(y) - y * x), -y)
+        return LG(where(e == 0, zero, e * (y - x)), where(x == x, -e, x))
+    return LG(where(y == 0, zero, y * log(y) - y * x), where(x == x, -y, x))

@@ -191,7 +191,7 @@ def hinge_embedding_loss(x, y, margin):
     d = margin - x
     loss = np.where(y != -1, x, 0.0) + np.where(y != 1, np.maximum(d, 0), 0.0)
     grad = (y != -1) * 1.0 - (y != 1) * (d >= 0)
-    return loss, grad
+    return loss, np.where(np.isnan(x), x, grad)
 
 
 @_pointwise
@@ -199,7 +199,7 @@ def kl_div(x, y, log_target):
     p = np.exp(y) if log_target else y  # target probabilities
     logp = y if log_target else np.log(y)
     zero = np.where(np.isnan(x), x, 0.0)  # a zero probability contributes 0
-    return np.where(p == 0, zero, p * (logp - x)), -p
+    return np.where(p == 0, zero, p * (logp - x)), np.where(np.isnan(x), x, -p)
 
 
 # ---- classification, rowwise: (N, C) inputs ----
@@ -318,9 +318,9 @@ def multi_margin_loss(x, t, weight, p, margin):
     n, c = x.shape
     hot = _onehot(t, c)
     d = margin - np.sum(hot * x, axis=1, keepdims=True) + x
-    active = (hot == 0) & (d > 0)
+    active = (hot == 0) & ~(d <= 0)  # NaN counts as active, so it propagates
     loss = np.where(active, d**p, 0.0).sum(axis=1)
-    dg = np.where(active, p * d ** (p - 1), 0.0)
+    dg = np.where(active, np.where(np.isnan(d), d, p * d ** (p - 1)), 0.0)
     grad = dg - hot * dg.sum(axis=1, keepdims=True)
     wy = weight[t][:, None] / c
     return wy[:, 0] * loss, wy * grad
