@@ -467,6 +467,22 @@ class TestLabels:
             if _differentiable(spec):
                 assert np.all(res[1] == 0) and np.isfinite(res[1]).all()
 
+    @pytest.mark.parametrize("scale", [5e-324, 1e-310, 1e300])
+    def test_mean_with_extreme_class_weights(self, spec, scale):
+        """The class-weighted mean sum(w[t] l) / sum(w[t]) does not depend on the scale of w."""
+        if "weight" not in getattr(spec, "array_param_names", ()) or \
+                getattr(spec, "mean_over", "") != "target_weight":
+            pytest.skip("no class-weighted mean")
+        x, y, kw = class_case(spec)
+        w = np.random.default_rng(2).uniform(0.5, 1.0, x.shape[1])
+        w[0] = 1.0
+        fn = public(spec)
+        ev, eg = fn(x, y, weight=w, reduction="mean", **kw)[:2]
+        v, g = fn(x, y, weight=w * scale, reduction="mean", **kw)[:2]
+        rtol = 1e-6 if scale < 1e-300 else 1e-12
+        np.testing.assert_allclose(v, ev, rtol=rtol)
+        np.testing.assert_allclose(g, eg, rtol=rtol, atol=rtol * np.abs(eg).max())
+
     def test_labels_never_written_and_float_labels_rejected_or_probabilities(self, spec):
         x, y, kw = class_case(spec)
         y.flags.writeable = False

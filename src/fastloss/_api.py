@@ -157,8 +157,8 @@ def _rowwise_call(spec, kernels, a):
     class_weight = None
     if spec.mean_over == "target_weight" and a.get("weight") is not None:
         i = spec.array_param_names.index("weight")
-        if reduction == "mean":
-            vectors[i] = pow2_normalized(vectors[i])  # the weighted mean is scale-free
+        if reduction == "mean" and kind == "class":  # sum(w[t] l) / sum(w[t]): scale-free
+            vectors[i] = pow2_normalized(vectors[i])
         class_weight = vectors[i]
     denom = _denominator(spec, kind, t, sw, class_weight, ignore_index)
     if reduction == "mean" and sw is not None and n_rows and not sw.any():
