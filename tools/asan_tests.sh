@@ -5,6 +5,7 @@
 #
 #   tools/asan_tests.sh                 # the whole suite
 #   tools/asan_tests.sh -x tests/test_reliability.py
+#   tools/asan_tests.sh --run python tools/fuzz.py --runs 100000   # any command
 #
 # Needs gcc (or clang via CC=clang) with libasan, and the build requirements
 # (setuptools, Cython, numpy) plus the test requirements in the active Python.
@@ -38,9 +39,16 @@ libasan=$("$cc" -print-file-name=libasan.so)
 export ASAN_OPTIONS="detect_leaks=0:abort_on_error=1:halt_on_error=1:detect_stack_use_after_return=0:${ASAN_OPTIONS:-}"
 t0=$SECONDS
 set +e
-(cd "$work" && LD_PRELOAD="$libasan" PYTHONPATH="$work/src" \
-    "$py" -m pytest -p no:cacheprovider -q "$@")
+if [[ "${1:-}" == "--run" ]]; then
+    shift
+    what="$*"
+    (cd "$work" && LD_PRELOAD="$libasan" PYTHONPATH="$work/src" "$@")
+else
+    what="pytest"
+    (cd "$work" && LD_PRELOAD="$libasan" PYTHONPATH="$work/src" \
+        "$py" -m pytest -p no:cacheprovider -q "$@")
+fi
 rc=$?
 set -e
-echo "asan_tests: pytest under ASan exited $rc after $((SECONDS - t0)) s (total $((SECONDS - start)) s)"
+echo "asan_tests: $what under ASan exited $rc after $((SECONDS - t0)) s (total $((SECONDS - start)) s)"
 exit $rc

@@ -540,6 +540,7 @@ def main(argv=None) -> int:
     if a.atheris:
         import atheris
 
+        atheris.instrument_all()  # coverage of the Python validation code already imported
         atheris.Setup([sys.argv[0], *a.libfuzzer_args], one_input)
         atheris.Fuzz()
         return 0

@@ -8,10 +8,14 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 py=${PYTHON:-python}
 cd "$root"
 start=$SECONDS
+log=${VALGRIND_LOG:-/tmp/fastloss-valgrind.log}
+set +e
 PYTHONMALLOC=malloc PYTHONPATH="$root/src" valgrind --tool=memcheck --error-exitcode=99 \
     --leak-check=no --track-origins=no --num-callers=30 \
     --suppressions="$root/tools/valgrind/python.supp" \
-    "$py" tools/valgrind/smoke.py 2>&1 | tee "${VALGRIND_LOG:-/tmp/fastloss-valgrind.log}" | grep -E "ERROR SUMMARY|smoke|Invalid|uninitialised|definitely" || true
-rc=${PIPESTATUS[0]}
-echo "valgrind_smoke: exit $rc after $((SECONDS - start)) s (full log: ${VALGRIND_LOG:-/tmp/fastloss-valgrind.log})"
+    "$py" tools/valgrind/smoke.py >"$log" 2>&1
+rc=$?
+set -e
+grep -E "ERROR SUMMARY|valgrind smoke|Invalid|uninitialised|definitely" "$log" || true
+echo "valgrind_smoke: exit $rc after $((SECONDS - start)) s (full log: $log)"
 exit "$rc"

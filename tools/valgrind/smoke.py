@@ -18,7 +18,7 @@ for spec in LOSSES:
     required = getattr(_data, "required_kwargs", None)
     for dtype in (np.float32, np.float64):
         for n in (1, 37, 40_000):
-            arrays = _data.make_arrays(spec, (n,), dtype, seed=n)
+            arrays = _data.make_arrays(spec, (n,), dtype, seed=n)[:1 + (spec.target != "none")]
             kw = required(spec, (n,)) if required else {}
             for red in spec.reductions:
                 if n == 40_000 and red != spec.default_reduction:
