@@ -49,3 +49,17 @@ def test_forked_child_after_threaded_kernel_does_not_hang():
     assert not alive, "forked child hung in an OpenMP region"
     assert p.exitcode == 0
     assert q.get(timeout=5) == expected
+
+
+@pytest.mark.parametrize("n_threads", [257, 1 << 16, 10**30])
+def test_huge_n_threads_is_capped_not_a_crash(n_threads):
+    # Regression (fuzzer): n_threads=10**30 was clamped to 2**16 threads, and
+    # libgomp segfaulted trying to start them.
+    from fastloss._threads import MAX_THREADS
+
+    assert resolve_n_threads(n_threads) == MAX_THREADS
+    x = np.linspace(-1, 1, 70_001).astype(np.float32)
+    y = np.zeros_like(x)
+    v1, g1 = fastloss.quantile_loss(x, y, reduction="none", return_grad=True, n_threads=1)
+    v, g = fastloss.quantile_loss(x, y, reduction="none", return_grad=True, n_threads=n_threads)
+    assert np.array_equal(v, v1) and np.array_equal(g, g1)

@@ -15,6 +15,8 @@ from . import _docs, _pointwise, _rowwise
 from ._registry import LOSSES, LossSpec
 from ._threads import resolve_n_threads
 from ._validation import (
+    pow2_normalized,
+    as_array,
     as_class_target,
     as_class_vector,
     as_float_input,
@@ -64,6 +66,8 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
 
     n = x.size
     row_len = n // x.shape[0] if x.ndim and x.shape[0] else 1
+    if reduction in ("mean", "batchmean") and w is not None:
+        w = pow2_normalized(w)  # exact; keeps 1/sum(w) finite (see pow2_normalized)
     if reduction == "batchmean":  # divided by the number of rows (of their weights)
         denom = float(x.shape[0] if x.ndim else 1) if w is None else float(w.sum())
     else:
@@ -94,7 +98,7 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
 
 def _class_target(spec, target, x, ignore_index):
     """("class", int64 indices) or ("prob"/"real", target array of x's shape)."""
-    tdt = np.asarray(target).dtype
+    tdt = as_array(target, "target").dtype
     if spec.target == "class_or_prob" and tdt.kind == "f" and np.shape(target) != x.shape:
         raise TypeError(f"target of shape {np.shape(target)} holds class indices, which need an "
                         f"integer dtype, got {tdt}; probability targets need input's shape {x.shape}")
@@ -136,6 +140,8 @@ def _rowwise_call(spec, kernels, a):
         raise ValueError("return_accuracy=True needs class-index targets")
     sw = a.get("sample_weight")
     sw = None if sw is None else as_sample_weight(sw, x)
+    if reduction == "mean" and sw is not None:
+        sw = pow2_normalized(sw)
     return_grad = spec.differentiable and a["return_grad"]
     out = a.get("out")
     grad = None
@@ -150,7 +156,10 @@ def _rowwise_call(spec, kernels, a):
     # PyTorch's weighted mean divides by the target classes' `weight` (if given).
     class_weight = None
     if spec.mean_over == "target_weight" and a.get("weight") is not None:
-        class_weight = vectors[spec.array_param_names.index("weight")]
+        i = spec.array_param_names.index("weight")
+        if reduction == "mean" and kind == "class":  # sum(w[t] l) / sum(w[t]): scale-free
+            vectors[i] = pow2_normalized(vectors[i])
+        class_weight = vectors[i]
     denom = _denominator(spec, kind, t, sw, class_weight, ignore_index)
     if reduction == "mean" and sw is not None and n_rows and not sw.any():
         raise ValueError("sample_weight sums to zero: reduction='mean' is undefined")

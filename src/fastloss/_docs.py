@@ -94,7 +94,8 @@ def docstring(spec: LossSpec) -> str:
     lines += [
         "n_threads : int, optional",
         "    OpenMP threads; None uses omp_get_max_threads() of the calling thread, so "
-        "OMP_NUM_THREADS and threadpoolctl limits apply. Results do not depend on it.",
+        "OMP_NUM_THREADS and threadpoolctl limits apply. Results do not depend on it; "
+        "values above 256 count as 256.",
     ]
     if spec.family != "penalty":
         lines += _param_lines(spec)

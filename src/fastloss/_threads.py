@@ -9,6 +9,11 @@ from . import _omp
 
 _in_forked_child = False
 
+#: Larger ``n_threads`` are lowered to this. Results do not depend on the thread
+#: count, and asking libgomp for 2**16 threads crashed the process (it cannot
+#: create them and does not recover): found by tools/fuzz.py.
+MAX_THREADS = 256
+
 
 def _after_fork_in_child() -> None:
     # libgomp's thread pool does not survive fork(): a child that starts a
@@ -39,5 +44,5 @@ def resolve_n_threads(n_threads: object) -> int:
         n = int(n_threads)
         if n < 1:
             raise ValueError(f"n_threads must be None or a positive int, got {n}")
-        n = min(n, 1 << 16)
+        n = min(n, MAX_THREADS)
     return 1 if _in_forked_child else n

@@ -14,6 +14,16 @@ import numpy as np
 from ._registry import LossSpec, Param
 
 
+def as_array(a: object, name: str) -> np.ndarray:
+    """``np.asarray(a)``, with an error that names the argument when NumPy cannot
+    make an array of it (ragged nested lists, a torch bfloat16 tensor ...)."""
+    try:
+        return np.asarray(a)
+    except (ValueError, TypeError, RuntimeError) as e:
+        err = ValueError if isinstance(e, ValueError) else TypeError
+        raise err(f"{name} cannot be converted to a NumPy array: {e}") from None
+
+
 def _describe(dtype: np.dtype) -> str:
     return str(dtype) if dtype.isnative else f"{dtype} (non-native byte order)"
 
@@ -40,7 +50,7 @@ def as_float_matrix(a: object, name: str, binary_input: bool = False) -> np.ndar
 
 
 def _float_array(a: object, name: str) -> np.ndarray:
-    arr = np.asarray(a)
+    arr = as_array(a, name)
     dt = arr.dtype
     if dt.kind != "f" or dt.itemsize not in (4, 8):
         if dt.kind == "c":
@@ -65,7 +75,7 @@ def as_class_target(a: object, n_rows: int, n_classes: int, ignore_index: int | 
     """Class indices of any integer dtype as int64, every one in [0, n_classes) or
     equal to ``ignore_index``; checked in the original dtype, before any conversion
     could wrap a value (a uint64 above 2**63, 2**40 in int64)."""
-    arr = np.asarray(a)
+    arr = as_array(a, "target")
     if arr.dtype.kind == "b":
         arr = arr.astype(np.int8)
     if arr.dtype.kind not in "iu":
@@ -89,7 +99,7 @@ def as_class_target(a: object, n_rows: int, n_classes: int, ignore_index: int | 
 def as_class_vector(a: object, name: str, n: int, domain: str = "nonnegative") -> np.ndarray:
     """A per-class vector: shape (n,) (or one value, broadcast), float64, finite,
     non-negative; ``domain="distribution"`` also needs it to sum to 1."""
-    arr = np.asarray(a)
+    arr = as_array(a, name)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be real numeric, got dtype {_describe(arr.dtype)}")
     if arr.shape != (n,):
@@ -107,7 +117,7 @@ def as_class_vector(a: object, name: str, n: int, domain: str = "nonnegative") -
 
 def as_real_like(a: object, name: str, like: np.ndarray) -> np.ndarray:
     """A real-valued array converted to ``like``'s dtype, with ``like``'s shape."""
-    arr = np.asarray(a)
+    arr = as_array(a, name)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real numeric array, got dtype {_describe(arr.dtype)}")
     if arr.shape != like.shape:
@@ -119,7 +129,7 @@ def as_sample_weight(a: object, like: np.ndarray) -> np.ndarray:
     """Per-row weights: float64, shape (input.shape[0],), finite and non-negative."""
     if like.ndim == 0:
         raise ValueError("sample_weight needs an input with at least one dimension")
-    arr = np.asarray(a)
+    arr = as_array(a, "sample_weight")
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"sample_weight must be real numeric, got dtype {_describe(arr.dtype)}")
     if arr.shape != like.shape[:1]:
@@ -131,6 +141,21 @@ def as_sample_weight(a: object, like: np.ndarray) -> np.ndarray:
     if not np.isfinite(arr).all() or (arr < 0).any():
         raise ValueError("sample_weight must be finite and non-negative")
     return arr
+
+
+def pow2_normalized(w: np.ndarray) -> np.ndarray:
+    """``w`` times the power of two that puts its largest entry in [0.5, 1).
+
+    For a weighted mean, sum(w l) / sum(w), that scaling is exact and changes
+    nothing, except that sum(w) can no longer be subnormal (1 / sum(w) was inf,
+    and so was the gradient, for sample_weight=[5e-324]: found by tools/fuzz.py)
+    or overflow to inf (weights near the float maximum).
+    """
+    m = float(np.max(w, initial=0.0))
+    if m == 0.0 or not math.isfinite(m):
+        return w
+    e = math.frexp(m)[1]
+    return np.ldexp(w, -e) if e else w
 
 
 def check_out(out: object, like: np.ndarray) -> np.ndarray:
