@@ -4,6 +4,12 @@ Environment switches:
   FASTLOSS_NO_OPENMP=1        build without OpenMP (single-threaded kernels).
   FASTLOSS_SANITIZE=address   AddressSanitizer build (for the memory-safety runs).
   FASTLOSS_OPENMP_PREFIX=DIR  macOS: where libomp lives (include/ and lib/).
+  FASTLOSS_SIMD_LEVELS=a,b    build only these SIMD levels of the kernel modules
+                              (e.g. "baseline" for a quick development build).
+
+Kernel modules (KERNEL_MODULES) are compiled once per SIMD level of the target
+(x86-64: baseline, avx2, avx512; elsewhere baseline only) from the same source;
+fastloss._dispatch imports the best one the CPU supports.
 """
 
 import os
@@ -34,6 +40,48 @@ def generate_pointwise_kernels():
     out = PKG / "_pointwise.pyx"
     if not out.exists() or out.read_text() != text:  # keep mtime, avoid rebuilds
         out.write_text(text)
+
+
+# Compiled once per SIMD level and chosen at import by fastloss._dispatch.
+# Adding a kernel module (e.g. "_rowwise") means adding its name here.
+KERNEL_MODULES = ("_pointwise", "_simd")
+# Compiled once, for the baseline ISA.
+PLAIN_MODULES = ("_omp",)
+
+_dispatch = runpy.run_path(str(PKG / "_dispatch_levels.py"))
+
+# Compiler flags per SIMD level. Every level also gets -ffp-contract=off (see
+# build_extensions) so that no level fuses a*b+c differently: all levels give
+# bit-identical results.
+SIMD_FLAGS = {
+    "unix": {
+        "baseline": [],
+        "avx2": ["-mavx2", "-mfma", "-mf16c", "-mbmi", "-mbmi2"],
+        "avx512": ["-mavx512f", "-mavx512cd", "-mavx512vl", "-mavx512bw", "-mavx512dq",
+                   "-mavx2", "-mfma", "-mf16c", "-mbmi", "-mbmi2", "-mprefer-vector-width=512"],
+    },
+    "msvc": {"baseline": [], "avx2": ["/arch:AVX2"], "avx512": ["/arch:AVX512"]},
+}
+
+
+def kernel_extensions():
+    levels = _dispatch["build_levels"]()
+    wanted = os.environ.get("FASTLOSS_SIMD_LEVELS", "").strip()
+    if wanted:
+        levels = [lv for lv in levels if lv in wanted.split(",")] or ["baseline"]
+    exts = []
+    for name in KERNEL_MODULES:
+        src = PKG / f"{name}.pyx"
+        for level in levels:
+            mod = _dispatch["module_name"](name, level)
+            if mod != name:  # same source under the level's module name (generated, ignored by git)
+                copy = PKG / f"{mod}.pyx"
+                text = src.read_text()
+                if not copy.exists() or copy.read_text() != text:
+                    copy.write_text(text)
+            ext = Extension(f"fastloss.{mod}", [f"src/fastloss/{mod}.pyx"], include_dirs=["src/fastloss"])
+            exts.append(ext)
+    return exts
 
 
 def _env_flag(name):
@@ -87,7 +135,7 @@ class BuildExt(build_ext):
             # set errno and selects may evaluate both arms: this lets GCC/clang
             # if-convert and vectorise the loops. (No -ffast-math: NaN and inf
             # must keep their IEEE meaning.)
-            cflags, lflags = ["-O3", "-fno-math-errno", "-fno-trapping-math"], []
+            cflags, lflags = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"], []
         if _env_flag("FASTLOSS_NO_OPENMP"):
             self.warn("FASTLOSS_NO_OPENMP is set: building single-threaded kernels.")
         else:
@@ -104,8 +152,10 @@ class BuildExt(build_ext):
             san = ["-fsanitize=address", "-fno-omit-frame-pointer", "-g"]
             cflags += san
             lflags += san
+        simd = SIMD_FLAGS["msvc" if ctype == "msvc" else "unix"]
         for ext in self.extensions:
-            ext.extra_compile_args = cflags + list(ext.extra_compile_args)
+            level = _dispatch["level_of"](ext.name)  # (cythonize drops extra attributes)
+            ext.extra_compile_args = cflags + simd[level] + list(ext.extra_compile_args)
             ext.extra_link_args = lflags + list(ext.extra_link_args)
         super().build_extensions()
 
@@ -121,8 +171,8 @@ generate_pointwise_kernels()
 
 extensions = [
     Extension(f"fastloss.{name}", [f"src/fastloss/{name}.pyx"], include_dirs=["src/fastloss"])
-    for name in ("_omp", "_pointwise")
-]
+    for name in PLAIN_MODULES
+] + kernel_extensions()
 
 setup(
     ext_modules=cythonize(

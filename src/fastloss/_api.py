@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from . import _docs, _pointwise
+from . import _dispatch, _docs
 from ._registry import LOSSES, LossSpec
 from ._threads import resolve_n_threads
 from ._validation import (
@@ -92,7 +92,8 @@ def _signature(spec: LossSpec) -> inspect.Signature:
 
 
 def _make_pointwise(spec: LossSpec):
-    kernels = {dt: getattr(_pointwise, f"{spec.name}_{sfx}") for dt, sfx in _SUFFIX.items()}
+    module = _dispatch.load("_pointwise")
+    kernels = {dt: getattr(module, f"{spec.name}_{sfx}") for dt, sfx in _SUFFIX.items()}
     sig = _signature(spec)
 
     def loss(*args, **kwargs):

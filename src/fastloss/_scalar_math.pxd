@@ -7,10 +7,22 @@ makes them shared between threads (a race). The generated kernels in
 ``_pointwise.pyx`` call these; nothing else holds loss math in C.
 """
 
-from libc.math cimport fabs, exp, log, log1p, tanh, M_PI
+from libc.math cimport fabs, M_PI
 
 cdef extern from "_select.h":
     double where "fl_where"(bint c, double a, double b) noexcept nogil
+
+
+# Branch-free polynomial exp/log/log1p/tanh that GCC/clang/MSVC auto-vectorise
+# (libm calls are opaque and keep the loops scalar). Accuracy: see _vmath.h.
+cdef extern from "_vmath.h":
+    double exp "fl_exp"(double x) noexcept nogil
+    double expm1 "fl_expm1"(double x) noexcept nogil
+    double log "fl_log"(double x) noexcept nogil
+    double log1p "fl_log1p"(double x) noexcept nogil
+    double tanh "fl_tanh"(double x) noexcept nogil
+    double sigmoid "fl_sigmoid"(double x) noexcept nogil
+    double log1pexp "fl_log1pexp"(double x) noexcept nogil
 
 
 cdef struct LG:
@@ -55,16 +67,19 @@ cdef inline LG smooth_l1_loss_lg(double x, double y, double beta) noexcept nogil
 
 cdef inline LG poisson_nll_loss_lg(double x, double y, double log_input, double full,
                                    double eps) noexcept nogil:
+    # Branches only on the loop-invariant flags (GCC unswitches the loop on
+    # them); the rest is vector math and selects, so every version vectorises.
     cdef LG r
-    cdef double e
+    cdef double e, st
     if log_input != 0.0:
         e = exp(x)
         r = LG(e - y * x, e - y)
     else:
         r = LG(x - y * log(x + eps), 1.0 - y / (x + eps))
-    if full != 0.0 and y > 1.0:
+    if full != 0.0:
         # Stirling's approximation of log(y!), as PyTorch adds it (only where y > 1).
-        r.loss = r.loss + (y * log(y) - y + 0.5 * log(2.0 * M_PI * y))
+        st = y * log(y) - y + 0.5 * log(2.0 * M_PI * y)
+        r.loss = where(y > 1.0, r.loss + st, r.loss)
     return r
 
 
