@@ -2,6 +2,12 @@
 
 Each public function validates its arguments here, in Python, then makes one
 call into a compiled kernel with the GIL released. Nothing here loops over data.
+
+Per-call cost matters for small inputs, so the public functions are generated
+plain Python functions with their real signatures (no ``Signature.bind``), and
+the common call (contiguous native float arrays, ``out=`` given, default
+parameters) is recognised by cheap identity checks; everything else goes
+through the general path, which validates and raises the named errors.
 """
 
 from __future__ import annotations
@@ -11,7 +17,7 @@ import math
 
 import numpy as np
 
-from . import _dispatch, _docs
+from . import _dispatch, _docs, _omp, _threads
 from ._registry import LOSSES, LossSpec
 from ._threads import resolve_n_threads
 from ._validation import (
@@ -25,13 +31,72 @@ from ._validation import (
 )
 
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
+_ndarray = np.ndarray
+_may_share_memory = np.may_share_memory
+_get_max_threads = _omp.get_max_threads
+
+
+def _fast_pointwise(spec, kernels, x, target, reduction, out, n_threads, args):
+    """The common hot call, checked with cheap identity/attribute tests only:
+    C-contiguous native float ndarrays of one dtype and shape, ``out`` given,
+    no sample_weight. Returns None when any condition fails; the caller then
+    takes the general path, which validates everything and raises the errors."""
+    if type(x) is not _ndarray or type(out) is not _ndarray:
+        return None
+    dt = x.dtype
+    kernel = kernels.get(dt)  # native float32/float64 only: other dtypes miss
+    if kernel is None or out.dtype is not dt or out.shape != x.shape:
+        return None
+    of = out.flags
+    if not (x.flags.c_contiguous and of.c_contiguous and of.writeable):
+        return None
+    if target is not None:
+        if type(target) is not _ndarray or target.dtype is not dt or target.shape != x.shape \
+                or not target.flags.c_contiguous:
+            return None
+    if n_threads is None and not _threads._in_forked_child:
+        nt = _get_max_threads()
+    else:
+        nt = resolve_n_threads(n_threads)  # validates (and raises) like the general path
+    n = x.size
+    if not n or (reduction != "mean" and reduction != "sum") or reduction not in spec.reductions:
+        return None
+    # Aliasing: out may be x (or target) exactly; any other overlap needs a copy.
+    if out is not x and _may_share_memory(out, x):
+        return None
+    if target is not None and out is not target and _may_share_memory(out, target):
+        return None
+    if x.ndim != 1:
+        x = x.reshape(-1)
+        g = out.reshape(-1)
+        if target is not None:
+            target = target.reshape(-1)
+    else:
+        g = out
+    if reduction == "mean":
+        if target is None:
+            total = kernel(x, g, None, None, 1, 1.0 / n, nt, *args)
+        else:
+            total = kernel(x, target, g, None, None, 1, 1.0 / n, nt, *args)
+        return (total / n, out)
+    if target is None:
+        total = kernel(x, g, None, None, 1, 1.0, nt, *args)
+    else:
+        total = kernel(x, target, g, None, None, 1, 1.0, nt, *args)
+    return (total, out)
 
 
 def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_grad, out,
-                    n_threads, params):
+                    n_threads, pvals):
+    if out is not None and sample_weight is None:
+        args = spec_default_args(spec, pvals)
+        if args is not None:
+            r = _fast_pointwise(spec, kernels, x, target, reduction, out, n_threads, args)
+            if r is not None:
+                return r
     x = as_float_input(x, spec.input_name)
     reduction = check_reduction(reduction, spec)
-    args = [check_param(p, params[p.name]) for p in spec.params]
+    args = [check_param(p, v) for p, v in zip(spec.params, pvals)]
     nt = resolve_n_threads(n_threads)
     arrays = [x]
     if spec.target != "none":
@@ -71,6 +136,24 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
     return (value, grad) if return_grad else value
 
 
+_DEFAULT_ARGS: dict[str, tuple] = {}
+
+
+def spec_default_args(spec, pvals):
+    """The kernel's float arguments when every parameter is passed as its
+    default object (the usual case: no check needed), else None."""
+    d = _DEFAULT_ARGS.get(spec.name)
+    if d is None:
+        return None
+    defaults, args = d
+    if len(pvals) != len(defaults):
+        return None
+    for v, dv in zip(pvals, defaults):
+        if v is not dv:
+            return None
+    return args
+
+
 def _signature(spec: LossSpec) -> inspect.Signature:
     P = inspect.Parameter
     params = [P(spec.input_name, P.POSITIONAL_OR_KEYWORD)]
@@ -91,26 +174,46 @@ def _signature(spec: LossSpec) -> inspect.Signature:
     return inspect.Signature(params)
 
 
+def _generated_function(spec: LossSpec, sig: inspect.Signature, body: str, namespace: dict):
+    """A plain Python function with ``sig`` as its real signature (no
+    ``Signature.bind`` per call: Python binds the arguments itself, and its
+    TypeErrors name the function)."""
+    defaults = {}
+    parts = []
+    for i, p in enumerate(sig.parameters.values()):
+        if p.kind is p.KEYWORD_ONLY and "*" not in parts:
+            parts.append("*")
+        if p.default is p.empty:
+            parts.append(p.name)
+        else:
+            defaults[f"_d{i}"] = p.default
+            parts.append(f"{p.name}=_d{i}")
+    src = f"def {spec.name}({', '.join(parts)}):\n{body}"
+    ns = dict(namespace, **defaults)
+    exec(compile(src, f"<fastloss.{spec.name}>", "exec"), ns)
+    return ns[spec.name]
+
+
 def _make_pointwise(spec: LossSpec):
     module = _dispatch.load("_pointwise")
     kernels = {dt: getattr(module, f"{spec.name}_{sfx}") for dt, sfx in _SUFFIX.items()}
     sig = _signature(spec)
-
-    def loss(*args, **kwargs):
-        try:
-            bound = sig.bind(*args, **kwargs)
-        except TypeError as e:
-            raise TypeError(f"{spec.name}(): {e}") from None
-        bound.apply_defaults()
-        a = bound.arguments
-        return _pointwise_call(
-            spec, kernels, a[spec.input_name], a.get("target"), a["reduction"],
-            a.get("sample_weight"), a["return_grad"], a["out"], a["n_threads"], a,
-        )
-
-    loss.__name__ = loss.__qualname__ = spec.name
+    _DEFAULT_ARGS[spec.name] = (
+        tuple(p.default for p in spec.params),
+        tuple(check_param(p, p.default) for p in spec.params),
+    )
+    pnames = "".join(f"{p.name}, " for p in spec.params)
+    body = (
+        f"    return _call(_spec, _kernels, {spec.input_name}, "
+        f"{'target' if spec.target != 'none' else 'None'}, reduction, "
+        f"{'sample_weight' if spec.sample_weight else 'None'}, return_grad, out, n_threads, "
+        f"({pnames}))\n"
+    )
+    loss = _generated_function(
+        spec, sig, body, {"_call": _pointwise_call, "_spec": spec, "_kernels": kernels}
+    )
+    loss.__qualname__ = spec.name
     loss.__module__ = "fastloss"
-    loss.__signature__ = sig
     loss.__doc__ = _docs.docstring(spec)
     return loss
 

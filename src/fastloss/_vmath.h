@@ -36,6 +36,20 @@
 FL_INLINE uint64_t fl_asu64(double x) { uint64_t u; memcpy(&u, &x, 8); return u; }
 FL_INLINE double fl_asf64(uint64_t u) { double x; memcpy(&x, &u, 8); return x; }
 
+/* c ? a : b as a bitwise blend. Compilers turn a ternary whose arm is a
+   constant into control flow and thread it through the callers' math (GCC 12
+   then fails to if-convert the loop); a blend of bits stays a blend. */
+FL_INLINE double fl_blend(int c, double a, double b)
+{
+    uint64_t m = (uint64_t)0 - (uint64_t)(c != 0);
+    return fl_asf64((fl_asu64(a) & m) | (fl_asu64(b) & ~m));
+}
+
+FL_INLINE double fl_copysign(double mag, double sgn)
+{
+    return fl_asf64((fl_asu64(mag) & 0x7fffffffffffffffULL) | (fl_asu64(sgn) & 0x8000000000000000ULL));
+}
+
 #define FL_LN2_HI 6.93147180369123816490e-01  /* 0x3fe62e42fee00000 */
 #define FL_LN2_LO 1.90821492927058770002e-10  /* 0x3dea39ef35793c76 */
 #define FL_INVLN2 1.44269504088896338700e+00
@@ -75,8 +89,8 @@ FL_INLINE double fl__pow2i(uint64_t ki) { return fl_asf64((ki + 1023u) << 52); }
 FL_INLINE double fl_exp(double x)
 {
     /* Clamp (a NaN passes through both compares unchanged). */
-    double xc = x < -746.0 ? -746.0 : x;
-    xc = xc > 710.0 ? 710.0 : xc;
+    double xc = fl_blend(x < -746.0, -746.0, x);
+    xc = fl_blend(xc > 710.0, 710.0, xc);
     double nd; uint64_t ki;
     double r = fl__reduce(xc, &nd, &ki);
     double p = 1.0 + fl__expm1_poly(r);
@@ -91,7 +105,7 @@ FL_INLINE double fl_exp(double x)
 /* expm1 for x <= 1 (the range tanh and softplus need), accurate near 0. */
 FL_INLINE double fl__expm1_le1(double x)
 {
-    double xc = x < -60.0 ? -60.0 : x;   /* expm1(-60) == -1 in double */
+    double xc = fl_blend(x < -60.0, -60.0, x);   /* expm1(-60) == -1 in double */
     double nd; uint64_t ki;
     double r = fl__reduce(xc, &nd, &ki);
     double p = fl__expm1_poly(r);
@@ -103,9 +117,9 @@ FL_INLINE double fl__expm1_le1(double x)
 FL_INLINE double fl_expm1(double x)
 {
     double big = fl_exp(x) - 1.0;        /* x > 1: no cancellation */
-    double small = fl__expm1_le1(x > 1.0 ? 1.0 : x);
-    small = (x < 5.551115123125783e-17 && x > -5.551115123125783e-17) ? x : small;  /* keeps -0 */
-    return x > 1.0 ? big : small;        /* NaN: small is NaN */
+    double small = fl__expm1_le1(fl_blend(x > 1.0, 1.0, x));
+    small = fl_blend((x < 5.551115123125783e-17) & (x > -5.551115123125783e-17), x, small);  /* keeps -0 */
+    return fl_blend(x > 1.0, big, small);        /* NaN: small is NaN */
 }
 
 /* log(1 + f) - f + f^2/2 pieces, musl/fdlibm coefficients. */
@@ -133,65 +147,61 @@ FL_INLINE double fl__log_reduce(double u, double *kd)
 FL_INLINE double fl_log(double x)
 {
     int sub = x < 2.2250738585072014e-308;
-    double xs = sub ? x * 18014398509481984.0 : x;               /* * 2^54 */
+    double xs = fl_blend(sub, x * 18014398509481984.0, x);               /* * 2^54 */
     double kd;
     double m = fl__log_reduce(xs, &kd);
-    kd = sub ? kd - 54.0 : kd;
+    kd = fl_blend(sub, kd - 54.0, kd);
     double f = m - 1.0, hfsq, s;
     double R = fl__log_tail(f, &hfsq, &s);
     double r = kd * FL_LN2_HI - ((hfsq - (s * (hfsq + R) + kd * FL_LN2_LO)) - f);
     /* x == 0: -inf; x < 0 (and -inf): NaN; +inf and NaN: x. */
-    double special = x == 0.0 ? -(double)INFINITY : (x < 0.0 ? (double)NAN : x);
-    return (x > 0.0 && x < (double)INFINITY) ? r : special;
+    double special = fl_blend(x == 0.0, -(double)INFINITY, fl_blend(x < 0.0, (double)NAN, x));
+    return fl_blend((x > 0.0) & (x < (double)INFINITY), r, special);
 }
 
 FL_INLINE double fl_log1p(double x)
 {
     double u = 1.0 + x;
-    double uc = (u > 0.0 && u < (double)INFINITY) ? u : 1.0;          /* keep the core finite */
+    double uc = fl_blend((u > 0.0) & (u < (double)INFINITY), u, 1.0);          /* keep the core finite */
     double kd;
     double m = fl__log_reduce(uc, &kd);
     /* Rounding error of 1 + x, divided by u (fdlibm's correction c). */
-    double c = kd >= 54.0 ? 0.0 : (kd > 0.0 ? 1.0 - (u - x) : x - (u - 1.0));
+    double c = fl_blend(kd >= 54.0, 0.0, fl_blend(kd > 0.0, 1.0 - (u - x), x - (u - 1.0)));
     c = c / uc;
     double f = m - 1.0, hfsq, s;
     double R = fl__log_tail(f, &hfsq, &s);
     double r = kd * FL_LN2_HI - ((hfsq - (s * (hfsq + R) + (kd * FL_LN2_LO + c))) - f);
     /* |x| < 2^-54: log1p(x) == x (keeps -0, subnormals). */
-    r = (x < 5.551115123125783e-17 && x > -5.551115123125783e-17) ? x : r;
-    double special = x == -1.0 ? -(double)INFINITY : (x < -1.0 ? (double)NAN : x);
-    return (x > -1.0 && x < (double)INFINITY) ? r : special;
+    r = fl_blend((x < 5.551115123125783e-17) & (x > -5.551115123125783e-17), x, r);
+    double special = fl_blend(x == -1.0, -(double)INFINITY, fl_blend(x < -1.0, (double)NAN, x));
+    return fl_blend((x > -1.0) & (x < (double)INFINITY), r, special);
 }
 
-FL_INLINE double fl_copysign(double mag, double sgn)
-{
-    return fl_asf64((fl_asu64(mag) & 0x7fffffffffffffffULL) | (fl_asu64(sgn) & 0x8000000000000000ULL));
-}
 
 /* tanh(x) = -expm1(-2|x|) / (2 + expm1(-2|x|)), with x's sign. */
 FL_INLINE double fl_tanh(double x)
 {
-    double a = x < 0.0 ? -x : x;        /* NaN stays NaN */
+    double a = fl_copysign(x, 1.0);     /* |x|; NaN stays NaN */
     double em = fl__expm1_le1(-2.0 * a);
     double t = -em / (2.0 + em);
-    t = a < 5.551115123125783e-17 ? a : t;   /* tiny: tanh(x) == x */
+    t = fl_blend(a < 5.551115123125783e-17, a, t);   /* tiny: tanh(x) == x */
     return fl_copysign(t, x);
 }
 
 /* Logistic sigmoid 1 / (1 + exp(-z)), accurate in both tails. */
 FL_INLINE double fl_sigmoid(double z)
 {
-    double a = z < 0.0 ? -z : z;
+    double a = fl_copysign(z, 1.0);
     double e = fl_exp(-a);
     double s = 1.0 / (1.0 + e);
-    return z >= 0.0 ? s : (z < 0.0 ? e * s : z);   /* NaN -> NaN */
+    return fl_blend(z >= 0.0, s, fl_blend(z < 0.0, e * s, z));   /* NaN -> NaN */
 }
 
 /* softplus(z) = log(1 + exp(z)) = max(z, 0) + log1p(exp(-|z|)). */
 FL_INLINE double fl_log1pexp(double z)
 {
-    double a = z < 0.0 ? -z : z;
-    return (z > 0.0 ? z : 0.0) + fl_log1p(fl_exp(-a));   /* NaN: a is NaN */
+    double a = fl_copysign(z, 1.0);
+    return fl_blend(z > 0.0, z, 0.0) + fl_log1p(fl_exp(-a));   /* NaN: a is NaN */
 }
 
 #endif
