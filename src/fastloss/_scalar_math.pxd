@@ -23,6 +23,11 @@ cdef extern from "_vmath.h":
     double tanh "fl_tanh"(double x) noexcept nogil
     double sigmoid "fl_sigmoid"(double x) noexcept nogil
     double log1pexp "fl_log1pexp"(double x) noexcept nogil
+    double blend "fl_blend"(bint c, double a, double b) noexcept nogil
+    ctypedef struct fl_lc:
+        double log_cosh
+        double tanh
+    fl_lc log_cosh_tanh "fl_log_cosh_tanh"(double d) noexcept nogil
 
 
 cdef struct LG:
@@ -84,10 +89,9 @@ cdef inline LG poisson_nll_loss_lg(double x, double y, double log_input, double 
 
 
 cdef inline LG log_cosh_loss_lg(double x, double y) noexcept nogil:
-    cdef double d = x - y
-    cdef double a = fabs(d)
-    # log(cosh(d)) written so that cosh never overflows.
-    return LG(a + log1p(exp(-2.0 * a)) - 0.6931471805599453, tanh(d))
+    # One expm1 gives both, without overflow or cancellation (see _vmath.h).
+    cdef fl_lc r = log_cosh_tanh(x - y)
+    return LG(r.log_cosh, r.tanh)
 
 
 cdef inline LG quantile_loss_lg(double x, double y, double quantile) noexcept nogil:

@@ -102,14 +102,14 @@ FL_INLINE double fl_exp(double x)
     return (p * fl__pow2i(k1)) * fl__pow2i(k2);
 }
 
-/* expm1 for x <= 1 (the range tanh and softplus need), accurate near 0. */
+/* expm1 for x <= 709 (n <= 1023; fl_expm1 handles the rest), accurate near 0. */
 FL_INLINE double fl__expm1_le1(double x)
 {
     double xc = fl_blend(x < -60.0, -60.0, x);   /* expm1(-60) == -1 in double */
     double nd; uint64_t ki;
     double r = fl__reduce(xc, &nd, &ki);
     double p = fl__expm1_poly(r);
-    double s = fl__pow2i(ki);            /* n in [-87, 2]: normal */
+    double s = fl__pow2i(ki);            /* n in [-87, 1023]: normal */
     /* 2^n (1 + p) - 1 = 2^n p + (2^n - 1); 2^n - 1 is exact here. */
     return s * p + (s - 1.0);
 }
@@ -202,6 +202,24 @@ FL_INLINE double fl_log1pexp(double z)
 {
     double a = fl_copysign(z, 1.0);
     return fl_blend(z > 0.0, z, 0.0) + fl_log1p(fl_exp(-a));   /* NaN: a is NaN */
+}
+
+/* log(cosh(d)) and tanh(d) from one expm1: with em = expm1(|d|),
+   cosh|d| - 1 = em^2 / (2 (1 + em)) and tanh|d| = u / (u + 2), u = em (em + 2).
+   No cancellation anywhere (accurate for tiny d, where log cosh d ~ d^2/2);
+   for |d| > 20, log cosh = |d| - log 2 and tanh = +-1 to double precision. */
+typedef struct { double log_cosh; double tanh; } fl_lc;
+
+FL_INLINE fl_lc fl_log_cosh_tanh(double d)
+{
+    double a = fl_copysign(d, 1.0);
+    int big = a > 20.0;
+    double em = fl__expm1_le1(fl_blend(big, 20.0, a));
+    double u = em * (em + 2.0);
+    fl_lc r;
+    r.log_cosh = fl_blend(big, a - 0.6931471805599453094, fl_log1p(em * em / (2.0 + 2.0 * em)));
+    r.tanh = fl_copysign(u / (u + 2.0), d);
+    return r;
 }
 
 #endif
