@@ -34,7 +34,7 @@ class Param:
 
     def bounds_text(self) -> str:
         lo = "(" if self.low_open else "["
-        hi = ")" if self.high_open else "]"
+        hi = ")" if self.high_open or self.high is None else "]"
         a = "-inf" if self.low is None else repr(self.low)
         b = "inf" if self.high is None else repr(self.high)
         return f"{lo}{a}, {b}{hi}"
@@ -168,10 +168,11 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="pointwise",
         target="real",
         summary="Logarithm of the hyperbolic cosine of the error.",
-        formula="l_i = log(cosh(d)) = |d| + log1p(exp(-2 |d|)) - log 2, d = x_i - y_i",
+        formula="l_i = log(cosh(d)), d = x_i - y_i",
         gradient="dl_i/dx_i = tanh(d)",
         peers=("keras.losses.LogCosh",),
-        notes="Computed in the overflow-free form; exact for |d| up to the float maximum.",
+        notes="Computed as log1p(2 sinh(d/2)^2) for |d| < 1 and |d| + log1p(exp(-2|d|)) - log 2 "
+              "otherwise: accurate for tiny |d| and finite up to the float maximum.",
     ),
     LossSpec(
         name="quantile_loss",

@@ -31,7 +31,7 @@ def as_float_input(a: object, name: str) -> np.ndarray:
                 f"convert it with {name}.astype(np.float32)"
             )
         raise TypeError(f"{name} must be a float32 or float64 array, got dtype {_describe(dt)}")
-    return np.ascontiguousarray(arr, dtype=dt.newbyteorder("="))
+    return np.asarray(arr, dtype=dt.newbyteorder("="), order="C")
 
 
 def as_real_like(a: object, name: str, like: np.ndarray) -> np.ndarray:
@@ -41,7 +41,7 @@ def as_real_like(a: object, name: str, like: np.ndarray) -> np.ndarray:
         raise TypeError(f"{name} must be a real numeric array, got dtype {_describe(arr.dtype)}")
     if arr.shape != like.shape:
         raise ValueError(f"{name} has shape {arr.shape}, but input has shape {like.shape}")
-    return np.ascontiguousarray(arr, dtype=like.dtype)
+    return np.asarray(arr, dtype=like.dtype, order="C")
 
 
 def as_sample_weight(a: object, like: np.ndarray) -> np.ndarray:
@@ -56,7 +56,7 @@ def as_sample_weight(a: object, like: np.ndarray) -> np.ndarray:
             f"sample_weight must have shape ({like.shape[0]},) (one weight per row of input), "
             f"got shape {arr.shape}"
         )
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    arr = np.asarray(arr, dtype=np.float64, order="C")
     if not np.isfinite(arr).all() or (arr < 0).any():
         raise ValueError("sample_weight must be finite and non-negative")
     return arr

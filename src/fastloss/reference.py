@@ -103,7 +103,11 @@ def poisson_nll_loss(x, y, log_input, full, eps):
 @_pointwise
 def log_cosh_loss(x, y):
     d = x - y
-    return np.logaddexp(d, -d) - np.log(2), np.tanh(d)
+    # log(cosh d) = log1p(2 sinh(d/2)^2), exact for small d; the logaddexp form
+    # for large |d|, where cosh would overflow.
+    small = np.abs(d) < 1
+    loss = np.where(small, np.log1p(2 * np.sinh(d / 2) ** 2), np.logaddexp(d, -d) - np.log(2))
+    return loss, np.tanh(d)
 
 
 @_pointwise

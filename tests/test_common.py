@@ -1,0 +1,182 @@
+"""The generic battery: every registered loss, every option, against the reference."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+from helpers import (DTYPES, arrays_for, as64, assert_close, loss_params, public, ref,
+                     specs, weights_for)
+
+
+@pytest.mark.parametrize("layout", ["contiguous", "strided", "2d"])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("spec,params,reduction,weighted", loss_params(reductions=True, weights=True))
+def test_matches_reference(spec, params, reduction, weighted, dtype, layout):
+    shape = {"contiguous": (37,), "strided": (11, 14), "2d": (9, 6)}[layout]
+    arrays = arrays_for(spec, shape, dtype)
+    if layout == "strided":  # every other column of a larger array: not contiguous
+        arrays = [a[:, ::2] for a in arrays]
+        assert not arrays[0].flags.c_contiguous
+    w = weights_for(spec, arrays[0].shape[0]) if weighted else None
+    kw = dict(params, reduction=reduction)
+    if w is not None:
+        kw["sample_weight"] = w
+    value, grad = public(spec)(*arrays, return_grad=True, **kw)
+    ref_value, ref_grad = ref(spec)(*as64(arrays), **kw)
+    assert_close(value, grad, ref_value, ref_grad, dtype)
+    assert grad.shape == arrays[0].shape
+    if reduction == "none":
+        assert value.shape == arrays[0].shape and value.dtype == np.dtype(dtype)
+    else:
+        assert type(value) is float
+        # return_grad=False gives the same value, bit for bit
+        assert public(spec)(*arrays, **kw) == value
+
+
+@pytest.mark.parametrize("spec,params,reduction", loss_params(reductions=True))
+def test_gradient_matches_finite_differences(spec, params, reduction):
+    arrays = arrays_for(spec, (4, 3), np.float64, seed=3)
+    fn = public(spec)
+    kw = dict(params, reduction=reduction)
+    _, grad = fn(*arrays, return_grad=True, **kw)
+    x = arrays[0]
+    h = 1e-6
+    fd = np.empty_like(x)
+    for i in np.ndindex(x.shape):
+        xp, xm = x.copy(), x.copy()
+        xp[i] += h
+        xm[i] -= h
+        vp = fn(xp, *arrays[1:], **kw)
+        vm = fn(xm, *arrays[1:], **kw)
+        if reduction == "none":  # d value[i] / d input[i]
+            vp, vm = vp[i], vm[i]
+        fd[i] = (vp - vm) / (2 * h)
+    np.testing.assert_allclose(grad, fd, rtol=1e-6, atol=1e-7)
+
+
+@pytest.mark.parametrize("spec,params,reduction", loss_params(reductions=True, torch_only=True))
+def test_matches_pytorch(spec, params, reduction):
+    torch = pytest.importorskip("torch")
+    arrays = arrays_for(spec, (8, 5), np.float64, seed=4)
+    xt = torch.tensor(arrays[0], requires_grad=True)
+    others = [torch.tensor(a) for a in arrays[1:]]
+    out = getattr(torch.nn.functional, spec.torch)(xt, *others, reduction=reduction, **params)
+    out.backward(torch.ones_like(out))
+    value, grad = public(spec)(*arrays, return_grad=True, reduction=reduction, **params)
+    assert_close(value, grad, out.detach().numpy(), xt.grad.numpy(), np.float64)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("spec", specs())
+def test_hypothesis_against_reference(spec, dtype):
+    finite = st.floats(-1e3, 1e3, allow_nan=False, width=32)
+
+    @settings(max_examples=25, deadline=None)
+    @given(shape=hnp.array_shapes(min_dims=1, max_dims=3, min_side=0, max_side=9),
+           data=st.data())
+    def check(shape, data):
+        arrays = arrays_for(spec, shape, dtype)
+        # keep the loss's input domain (e.g. positive rates); perturb the scale
+        scale = data.draw(st.floats(0.01, 100.0))
+        arrays[0] = (arrays[0] * scale).astype(dtype) if spec.input_domain == "normal" else arrays[0]
+        if spec.target != "none" and spec.target_domain == "normal":
+            arrays[1] = data.draw(hnp.arrays(dtype, shape, elements=finite))
+        kw = {}
+        if spec.sample_weight and data.draw(st.booleans()) and shape[0] > 0:
+            kw["sample_weight"] = data.draw(
+                hnp.arrays(np.float64, shape[:1], elements=st.floats(0.1, 10.0)))
+        reduction = data.draw(st.sampled_from(spec.reductions))
+        value, grad = public(spec)(*arrays, return_grad=True, reduction=reduction, **kw)
+        ref_value, ref_grad = ref(spec)(*as64(arrays), reduction=reduction, **kw)
+        if reduction == "mean" and arrays[0].size == 0:
+            assert np.isnan(value)
+        else:
+            assert_close(value, grad, ref_value, ref_grad, dtype)
+
+    check()
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("spec,params,reduction,weighted",
+                         loss_params(reductions=True, weights=True, all_params=False))
+def test_bit_identical_across_thread_counts(spec, params, reduction, weighted, dtype):
+    # Big enough to run in parallel, with a ragged last chunk and rows of 3.
+    arrays = arrays_for(spec, (100_003, 3), dtype, seed=5)
+    kw = {"reduction": reduction}
+    if weighted:
+        kw["sample_weight"] = weights_for(spec, 100_003)
+    results = [public(spec)(*arrays, return_grad=True, n_threads=t, **kw) for t in (1, 2, 3, 4, 7)]
+    v1, g1 = results[0]
+    for v, g in results[1:]:
+        if reduction == "none":
+            assert np.array_equal(v, v1, equal_nan=True)
+        else:
+            assert v == v1 or (np.isnan(v) and np.isnan(v1))
+        assert np.array_equal(g, g1, equal_nan=True)
+
+
+@pytest.mark.parametrize("spec", specs())
+def test_out_is_filled_and_returned(spec):
+    arrays = arrays_for(spec, (6, 4), np.float32)
+    out = np.full_like(arrays[0], np.nan)
+    value, grad = public(spec)(*arrays, out=out)
+    assert grad is out
+    ref_value, ref_grad = ref(spec)(*as64(arrays))
+    assert_close(value, out, ref_value, ref_grad, np.float32)
+
+
+@pytest.mark.parametrize("spec", specs())
+def test_out_may_alias_input(spec):
+    arrays = arrays_for(spec, (50_001,), np.float64)
+    ref_value, ref_grad = ref(spec)(*as64(arrays))
+    x = arrays[0].copy()
+    value, grad = public(spec)(x, *arrays[1:], out=x)
+    assert grad is x
+    assert_close(value, grad, ref_value, ref_grad, np.float64)
+
+
+@pytest.mark.parametrize("spec", specs())
+def test_out_overlapping_input_with_offset(spec):
+    """An out buffer that overlaps the input shifted by one element is handled."""
+    arrays = arrays_for(spec, (1000,), np.float64)
+    buf = np.empty(1001)
+    buf[1:] = arrays[0]
+    x, out = buf[1:], buf[:-1]
+    ref_value, ref_grad = ref(spec)(*as64([arrays[0]] + arrays[1:]))
+    value, grad = public(spec)(x, *arrays[1:], out=out)
+    assert_close(value, grad, ref_value, ref_grad, np.float64)
+
+
+@pytest.mark.parametrize("spec", specs())
+def test_nan_propagates_to_value_and_its_gradient_element_only(spec):
+    arrays = arrays_for(spec, (40_000,), np.float64)
+    arrays[0][123] = np.nan
+    value, grad = public(spec)(*arrays, return_grad=True, reduction=spec.default_reduction)
+    assert np.isnan(value)
+    assert np.isnan(grad[123])
+    assert np.isfinite(np.delete(grad, 123)).all()
+    none, _ = public(spec)(*arrays, return_grad=True, reduction="none")
+    assert np.isnan(none[123]) and np.isfinite(np.delete(none, 123)).all()
+
+
+@pytest.mark.parametrize("spec", specs())
+def test_empty_input(spec):
+    arrays = arrays_for(spec, (0,), np.float32)
+    value, grad = public(spec)(*arrays, return_grad=True, reduction="sum")
+    assert value == 0.0 and grad.shape == (0,) and grad.dtype == np.float32
+    if "mean" in spec.reductions:
+        assert np.isnan(public(spec)(*arrays, reduction="mean"))
+    none = public(spec)(*arrays, reduction="none")
+    assert none.shape == (0,)
+
+
+@pytest.mark.parametrize("spec", specs())
+def test_float32_value_accurate_at_ten_million(spec):
+    arrays = arrays_for(spec, (10**7,), np.float32, seed=7)
+    value, _ = public(spec)(*arrays, out=np.empty_like(arrays[0]))
+    ref_value, _ = ref(spec)(*as64(arrays))
+    assert abs(value - ref_value) <= 1e-6 * abs(ref_value)
