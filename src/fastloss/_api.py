@@ -48,11 +48,14 @@ def _fast_pointwise(spec, kernels, x, target, reduction, out, n_threads, args):
     if kernel is None or out.dtype is not dt or out.shape != x.shape:
         return None
     of = out.flags
-    if not (x.flags.c_contiguous and of.c_contiguous and of.writeable):
+    xf = x.flags
+    if not (xf.c_contiguous and of.c_contiguous and of.writeable):
         return None
     if target is not None:
-        if type(target) is not _ndarray or target.dtype is not dt or target.shape != x.shape \
-                or not target.flags.c_contiguous:
+        if type(target) is not _ndarray or target.dtype is not dt or target.shape != x.shape:
+            return None
+        tf = target.flags
+        if not tf.c_contiguous:
             return None
     if n_threads is None and not _threads._in_forked_child:
         nt = _get_max_threads()
@@ -62,9 +65,15 @@ def _fast_pointwise(spec, kernels, x, target, reduction, out, n_threads, args):
     if not n or (reduction != "mean" and reduction != "sum") or reduction not in spec.reductions:
         return None
     # Aliasing: out may be x (or target) exactly; any other overlap needs a copy.
-    if out is not x and _may_share_memory(out, x):
+    # Two distinct arrays that both own their memory cannot overlap (cheap
+    # identity test); views get NumPy's bounds check.
+    own_out = of.owndata and out.base is None
+    if out is not x and not (own_out and xf.owndata and x.base is None) \
+            and _may_share_memory(out, x):
         return None
-    if target is not None and out is not target and _may_share_memory(out, target):
+    if target is not None and out is not target \
+            and not (own_out and tf.owndata and target.base is None) \
+            and _may_share_memory(out, target):
         return None
     if x.ndim != 1:
         x = x.reshape(-1)
