@@ -4,6 +4,12 @@ Environment switches:
   FASTLOSS_NO_OPENMP=1        build without OpenMP (single-threaded kernels).
   FASTLOSS_SANITIZE=address   AddressSanitizer build (for the memory-safety runs).
   FASTLOSS_OPENMP_PREFIX=DIR  macOS: where libomp lives (include/ and lib/).
+  FASTLOSS_SIMD_LEVELS=a,b    build only these SIMD levels of the kernel modules
+                              (e.g. "baseline" for a quick development build).
+
+Kernel modules (KERNEL_MODULES) are compiled once per SIMD level of the target
+(x86-64: baseline, avx2, avx512; elsewhere baseline only) from the same source;
+fastloss._dispatch imports the best one the CPU supports.
 """
 
 import os
@@ -54,12 +60,83 @@ def _write_if_changed(path, text):
         path.write_text(text)
 
 
+# Compiled once per SIMD level and chosen at import by fastloss._dispatch.
+# Adding a kernel module means adding its name here.
+KERNEL_MODULES = ("_pointwise", "_rowwise", "_simd")
+# Compiled once, for the baseline ISA.
+PLAIN_MODULES = ("_omp",)
+
+_dispatch = runpy.run_path(str(PKG / "_dispatch_levels.py"))
+
+# Compiler flags per SIMD level. Every level also gets -ffp-contract=off (see
+# build_extensions) so that no level fuses a*b+c differently: all levels give
+# bit-identical results.
+SIMD_FLAGS = {
+    "unix": {
+        "baseline": [],
+        "avx2": ["-mavx2", "-mfma", "-mf16c", "-mbmi", "-mbmi2"],
+        "avx512": ["-mavx512f", "-mavx512cd", "-mavx512vl", "-mavx512bw", "-mavx512dq",
+                   "-mavx2", "-mfma", "-mf16c", "-mbmi", "-mbmi2", "-mprefer-vector-width=512"],
+    },
+    "msvc": {"baseline": [], "avx2": ["/arch:AVX2"], "avx512": ["/arch:AVX512"]},
+}
+
+
+def kernel_extensions():
+    levels = _dispatch["build_levels"]()
+    wanted = os.environ.get("FASTLOSS_SIMD_LEVELS", "").strip()
+    if wanted:
+        levels = [lv for lv in levels if lv in wanted.split(",")] or ["baseline"]
+    exts = []
+    for name in KERNEL_MODULES:
+        src = PKG / f"{name}.pyx"
+        for level in levels:
+            mod = _dispatch["module_name"](name, level)
+            if mod != name:  # same source under the level's module name (generated, ignored by git)
+                copy = PKG / f"{mod}.pyx"
+                text = src.read_text()
+                if not copy.exists() or copy.read_text() != text:
+                    copy.write_text(text)
+            ext = Extension(f"fastloss.{mod}", [f"src/fastloss/{mod}.pyx"], include_dirs=["src/fastloss"])
+            exts.append(ext)
+    return exts
+
+
+# GCC only: the loss math inlined from _vmath.h makes the <name>_lg functions
+# large, and with 16 call sites per kernel GCC's default inlining and loop
+# unswitching limits then leave calls (and branches on loop-invariant loss
+# parameters) in the loops, which stops vectorisation (seen with
+# -fopt-info-vec: "not vectorized: dr in a call", "control flow in loop").
+GCC_VECTORISE_PARAMS = [
+    "--param=max-inline-insns-single=2000", "--param=inline-unit-growth=2000",
+    "--param=large-function-growth=20000", "--param=large-stack-frame-growth=10000",
+    "--param=max-unswitch-insns=5000",
+]
+
+
+def _is_gcc(compiler):
+    import subprocess
+
+    try:
+        cc = compiler.compiler_so[0]
+        out = subprocess.run([cc, "--version"], capture_output=True, text=True, timeout=30).stdout
+    except Exception:
+        return False
+    return "Free Software Foundation" in out and "clang" not in out.lower()
+
+
 def _env_flag(name):
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
 
 
 class BuildExt(build_ext):
     """Adds OpenMP and optimisation flags that fit the compiler actually used."""
+
+    def finalize_options(self):
+        super().finalize_options()
+        # One compiler per core: each kernel module is built once per SIMD level.
+        if not self.parallel:
+            self.parallel = os.cpu_count() or 1
 
     def _openmp_flags(self):
         ctype = self.compiler.compiler_type
@@ -105,7 +182,9 @@ class BuildExt(build_ext):
             # set errno and selects may evaluate both arms: this lets GCC/clang
             # if-convert and vectorise the loops. (No -ffast-math: NaN and inf
             # must keep their IEEE meaning.)
-            cflags, lflags = ["-O3", "-fno-math-errno", "-fno-trapping-math"], []
+            cflags, lflags = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"], []
+            if _is_gcc(self.compiler):
+                cflags += GCC_VECTORISE_PARAMS
         if _env_flag("FASTLOSS_NO_OPENMP"):
             self.warn("FASTLOSS_NO_OPENMP is set: building single-threaded kernels.")
         else:
@@ -122,8 +201,10 @@ class BuildExt(build_ext):
             san = ["-fsanitize=address", "-fno-omit-frame-pointer", "-g"]
             cflags += san
             lflags += san
+        simd = SIMD_FLAGS["msvc" if ctype == "msvc" else "unix"]
         for ext in self.extensions:
-            ext.extra_compile_args = cflags + list(ext.extra_compile_args)
+            level = _dispatch["level_of"](ext.name)  # (cythonize drops extra attributes)
+            ext.extra_compile_args = cflags + simd[level] + list(ext.extra_compile_args)
             ext.extra_link_args = lflags + list(ext.extra_link_args)
         super().build_extensions()
 
@@ -138,19 +219,17 @@ def _brew_libomp():
 generate_pointwise_kernels()
 generate_rowwise_kernels()
 
-# The compiled modules; _pointwise and _rowwise are generated from their .pyx.tp.
-KERNEL_MODULES = ("_omp", "_pointwise", "_rowwise")
-
 extensions = [
     Extension(f"fastloss.{name}", [f"src/fastloss/{name}.pyx"], include_dirs=["src/fastloss"])
-    for name in KERNEL_MODULES
-]
+    for name in PLAIN_MODULES
+] + kernel_extensions()
 
 setup(
     ext_modules=cythonize(
         extensions,
         compiler_directives={"language_level": 3},
         include_path=["src"],
+        nthreads=os.cpu_count() or 1,
     ),
     cmdclass={"build_ext": BuildExt},
 )

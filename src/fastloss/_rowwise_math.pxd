@@ -16,7 +16,11 @@ sums of positive terms (m - z_j) instead of differences of large numbers; a
 zero coefficient times an infinite log-probability contributes 0.
 """
 
-from libc.math cimport exp, log, log1p, pow, fabs, INFINITY
+from libc.math cimport pow, fabs, INFINITY
+
+# exp/log/log1p from the vectorisable polynomial math that the pointwise losses use
+# (libm calls keep loops scalar; accuracy in _vmath.h).
+from fastloss._scalar_math cimport exp, log, log1p
 
 cdef extern from "_select.h":
     double where "fl_where"(bint c, double a, double b) noexcept nogil

@@ -7,10 +7,27 @@ makes them shared between threads (a race). The generated kernels in
 ``_pointwise.pyx`` call these; nothing else holds loss math in C.
 """
 
-from libc.math cimport fabs, exp, log, log1p, pow, sinh, tanh, M_PI
+from libc.math cimport fabs, pow, M_PI
 
 cdef extern from "_select.h":
     double where "fl_where"(bint c, double a, double b) noexcept nogil
+
+
+# Branch-free polynomial exp/log/log1p/tanh that GCC/clang/MSVC auto-vectorise
+# (libm calls are opaque and keep the loops scalar). Accuracy: see _vmath.h.
+cdef extern from "_vmath.h":
+    double exp "fl_exp"(double x) noexcept nogil
+    double expm1 "fl_expm1"(double x) noexcept nogil
+    double log "fl_log"(double x) noexcept nogil
+    double log1p "fl_log1p"(double x) noexcept nogil
+    double tanh "fl_tanh"(double x) noexcept nogil
+    double sigmoid "fl_sigmoid"(double x) noexcept nogil
+    double log1pexp "fl_log1pexp"(double x) noexcept nogil
+    double blend "fl_blend"(bint c, double a, double b) noexcept nogil
+    ctypedef struct fl_lc:
+        double log_cosh
+        double tanh
+    fl_lc log_cosh_tanh "fl_log_cosh_tanh"(double d) noexcept nogil
 
 
 cdef struct LG:
@@ -55,27 +72,26 @@ cdef inline LG smooth_l1_loss_lg(double x, double y, double beta) noexcept nogil
 
 cdef inline LG poisson_nll_loss_lg(double x, double y, double log_input, double full,
                                    double eps) noexcept nogil:
+    # Branches only on the loop-invariant flags (GCC unswitches the loop on
+    # them); the rest is vector math and selects, so every version vectorises.
     cdef LG r
-    cdef double e
+    cdef double e, st
     if log_input != 0.0:
         e = exp(x)
         r = LG(e - y * x, e - y)
     else:
         r = LG(x - y * log(x + eps), 1.0 - y / (x + eps))
-    if full != 0.0 and y > 1.0:
+    if full != 0.0:
         # Stirling's approximation of log(y!), as PyTorch adds it (only where y > 1).
-        r.loss = r.loss + (y * log(y) - y + 0.5 * log(2.0 * M_PI * y))
+        st = y * log(y) - y + 0.5 * log(2.0 * M_PI * y)
+        r.loss = where(y > 1.0, r.loss + st, r.loss)
     return r
 
 
 cdef inline LG log_cosh_loss_lg(double x, double y) noexcept nogil:
-    cdef double d = x - y
-    cdef double a = fabs(d)
-    cdef double s = sinh(0.5 * a)
-    # Large |d|: |d| + log1p(exp(-2|d|)) - log 2 never overflows but cancels for
-    # small |d|; there log1p(2 sinh^2(d/2)) (cosh d - 1 = 2 sinh^2(d/2)) is exact.
-    return LG(where(a < 1.0, log1p(2.0 * s * s), a + log1p(exp(-2.0 * a)) - 0.6931471805599453),
-              tanh(d))
+    # One expm1 gives both, without overflow or cancellation (see _vmath.h).
+    cdef fl_lc r = log_cosh_tanh(x - y)
+    return LG(r.log_cosh, r.tanh)
 
 
 cdef inline LG quantile_loss_lg(double x, double y, double quantile) noexcept nogil:

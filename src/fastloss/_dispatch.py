@@ -1,0 +1,81 @@
+"""Runtime ISA dispatch: import the fastest build of each kernel module.
+
+setup.py compiles every kernel module once per SIMD level (x86-64: baseline,
+AVX2+FMA, AVX-512; other targets: baseline only) from the same source. At
+import, the best level that the CPU (and OS) supports and that was built is
+chosen, once, for every kernel module. ``FASTLOSS_SIMD=baseline|avx2|avx512``
+caps the level (for tests, benchmarks and bug hunts).
+
+All levels are built with ``-ffp-contract=off`` and use the same polynomial
+math (``_vmath.h``), so results are bit-identical between levels (tested in
+tests/test_dispatch.py); only the speed differs.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+
+from ._dispatch_levels import LEVELS, REQUIRES, build_levels, is_x86_64, module_name
+
+__all__ = ["SIMD_LEVEL", "CPU_LEVELS", "AVAILABLE_LEVELS", "load", "load_level"]
+
+
+def _cpu_features() -> dict:
+    """NumPy's runtime CPU feature detection (a private but stable module)."""
+    import importlib
+
+    for name in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):  # NumPy 2, 1
+        try:
+            return dict(importlib.import_module(name).__cpu_features__)
+        except (ImportError, AttributeError):
+            continue
+    return {}
+
+
+def _cpu_levels() -> list[str]:
+    """Levels this CPU can run, best first."""
+    if not is_x86_64():
+        return ["baseline"]
+    feats = _cpu_features()
+    return [lv for lv in LEVELS if all(feats.get(f, False) for f in REQUIRES[lv])]
+
+
+def _importable(level: str) -> bool:
+    try:
+        importlib.import_module(f"{__package__}.{module_name('_pointwise', level)}")
+        return True
+    except ImportError:
+        return False
+
+
+#: Levels the CPU supports, best first.
+CPU_LEVELS: list[str] = _cpu_levels()
+#: Levels that were built and that this CPU can run, best first.
+AVAILABLE_LEVELS: list[str] = [lv for lv in CPU_LEVELS if lv in build_levels() and _importable(lv)]
+if "baseline" not in AVAILABLE_LEVELS:
+    AVAILABLE_LEVELS.append("baseline")
+
+
+def _choose() -> str:
+    cap = os.environ.get("FASTLOSS_SIMD", "").strip().lower()
+    if cap:
+        if cap not in LEVELS:
+            raise ImportError(f"FASTLOSS_SIMD must be one of {LEVELS}, got {cap!r}")
+        allowed = LEVELS[LEVELS.index(cap):]
+        return next(lv for lv in AVAILABLE_LEVELS if lv in allowed)
+    return AVAILABLE_LEVELS[0]
+
+
+#: The SIMD level of the kernels in use: "avx512", "avx2" or "baseline".
+SIMD_LEVEL: str = _choose()
+
+
+def load_level(base: str, level: str):
+    """Kernel module ``base`` (e.g. "_pointwise") built for ``level``."""
+    return importlib.import_module(f"{__package__}.{module_name(base, level)}")
+
+
+def load(base: str):
+    """Kernel module ``base`` at SIMD_LEVEL (what the public API uses)."""
+    return load_level(base, SIMD_LEVEL)

@@ -1,0 +1,41 @@
+"""SIMD levels of the kernel modules: names and what each needs (pure data).
+
+Read by setup.py (which builds one copy of every kernel module per level) and
+by fastloss._dispatch (which imports the best copy the CPU supports).
+"""
+
+from __future__ import annotations
+
+import platform
+
+#: Best first. "baseline" is the plain build for the target (SSE2 on x86-64,
+#: NEON on arm64, which is part of the aarch64 baseline).
+LEVELS = ("avx512", "avx2", "baseline")
+
+#: NumPy CPU feature names each x86-64 level needs at run time (NumPy's
+#: detection also checks that the OS saves the wide registers).
+REQUIRES = {
+    "avx512": ("AVX512F", "AVX512CD", "AVX512VL", "AVX512BW", "AVX512DQ", "AVX2", "FMA3"),
+    "avx2": ("AVX2", "FMA3", "F16C"),
+    "baseline": (),
+}
+
+
+def is_x86_64(machine: str | None = None) -> bool:
+    m = (machine or platform.machine()).lower()
+    return m in ("x86_64", "amd64", "x64")
+
+
+def build_levels(machine: str | None = None) -> list[str]:
+    """Levels that setup.py builds for this target, best first."""
+    return list(LEVELS) if is_x86_64(machine) else ["baseline"]
+
+
+def module_name(base: str, level: str) -> str:
+    """Module of kernel module ``base`` at ``level``: _pointwise, _pointwise_avx2, ..."""
+    return base if level == "baseline" else f"{base}_{level}"
+
+
+def level_of(module: str) -> str:
+    """Inverse of module_name: the level of a kernel module's (dotted) name."""
+    return next((lv for lv in LEVELS if lv != "baseline" and module.endswith(f"_{lv}")), "baseline")
