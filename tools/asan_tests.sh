@@ -45,6 +45,12 @@ if [[ "${1:-}" == "--run" ]]; then
     (cd "$work" && LD_PRELOAD="$libasan" PYTHONPATH="$work/src" "$@")
 else
     what="pytest"
+    # Deselected under ASan: the tests that drive PyTorch (test ids containing
+    # "torch") and the examples (one trains a torch model). With libasan preloaded,
+    # a C++ exception thrown inside libtorch aborts the interpreter (no ASan report;
+    # seen in CI at tests/test_examples.py). They are Python glue over the kernels
+    # that every other test here runs under ASan.
+    if [[ $# -eq 0 ]]; then set -- --ignore=tests/test_examples.py -k "not torch"; fi
     (cd "$work" && LD_PRELOAD="$libasan" PYTHONPATH="$work/src" \
         "$py" -m pytest -p no:cacheprovider -q "$@")
 fi
