@@ -1,6 +1,6 @@
 """Classification benchmarks: fused value + gradient against NumPy, PyTorch and scikit-learn.
 
-Run with ``python -m pytest bench/test_bench_classification.py --benchmark-group-by=param:case``
+Run with ``python -m pytest bench/test_bench_classification.py --benchmark-group-by=param:cls_case``
 (needs ``pip install .[bench] torch``). Every implementation computes the loss
 value and its gradient with respect to the logits, float32, on the same data:
 
@@ -75,10 +75,11 @@ def _runner(impl, loss, x, y, n_threads):
 
 @pytest.mark.parametrize("n_threads", THREADS)
 @pytest.mark.parametrize("impl", IMPLEMENTATIONS)
-@pytest.mark.parametrize("case", list(CASES))
-def test_classification(benchmark, case, impl, n_threads):
-    loss, shape = CASES[case]
+@pytest.mark.parametrize("cls_case", list(CASES))
+def test_classification(benchmark, cls_case, impl, n_threads):
+    # ("case" is the generic suite's parameter, filled by conftest.py)
+    loss, shape = CASES[cls_case]
     x, y = _data(loss, shape)
     run = _runner(impl, loss, x, y, n_threads)
-    benchmark.extra_info.update(case=case, impl=impl, n_threads=n_threads, elements=x.size)
+    benchmark.extra_info.update(case=cls_case, impl=impl, n_threads=n_threads, elements=x.size)
     benchmark.pedantic(run, warmup_rounds=1, rounds=5, iterations=1)

@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, cdivision=True
 """Pieces shared by every kernel module: chunking and the fixed-order sum."""
 
 cdef enum:

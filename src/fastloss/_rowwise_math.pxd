@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, cdivision=True
 """The math of each row-wise loss: one inline function per loss and target kind.
 
 ``<name>_row(x, cs, C, target, <class vectors>, g, gs, kc, <params>)`` computes
@@ -46,14 +46,85 @@ cdef inline Consts _no_consts() noexcept nogil:
 
 # ---- helpers ----
 
+# Row reductions run in 8 float64 lanes (element j goes to lane j % 8; the lanes
+# are combined in a fixed tree). Without -ffast-math a single accumulator is a
+# serial chain that the compiler may not reorder, so the loop (and every exp in
+# it) stays scalar; independent lanes vectorise. The order depends on C only.
+
+cdef inline double _tree8(const double* a) noexcept nogil:
+    return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+
+
 cdef inline double _row_max(const real* x, Py_ssize_t cs, Py_ssize_t C) noexcept nogil:
-    cdef double m = -INFINITY
-    cdef double z
-    cdef Py_ssize_t j
-    for j in range(C):
+    # NaN entries are skipped here; they reach the loss through exp(x_j - m).
+    cdef double ml[8]
+    cdef double z, m
+    cdef Py_ssize_t j, k, C8 = C - C % 8
+    for k in range(8):
+        ml[k] = -INFINITY
+    for j in range(0, C8, 8):
+        for k in range(8):
+            z = x[(j + k) * cs]
+            ml[k] = where(z > ml[k], z, ml[k])
+    for j in range(C8, C):
         z = x[j * cs]
-        m = where(z > m, z, m)
+        ml[j - C8] = where(z > ml[j - C8], z, ml[j - C8])
+    m = ml[0]
+    for k in range(1, 8):
+        m = where(ml[k] > m, ml[k], m)
     return m
+
+
+cdef inline double _exp_sums(const real* x, Py_ssize_t cs, Py_ssize_t C, double m,
+                             Py_ssize_t y, real* g, double* so) noexcept nogil:
+    # Returns S = sum_j exp(x_j - m) and sets *so to the same sum without j = y
+    # (1 - p_y = So / S without cancellation); stores each exp in g if not NULL.
+    cdef double sl[8]
+    cdef double ol[8]
+    cdef double e
+    cdef Py_ssize_t j, k, C8 = C - C % 8
+    for k in range(8):
+        sl[k] = 0.0
+        ol[k] = 0.0
+    if g != NULL:
+        for j in range(0, C8, 8):
+            for k in range(8):
+                e = exp(x[(j + k) * cs] - m)
+                g[j + k] = <real>e
+                sl[k] = sl[k] + e
+                ol[k] = ol[k] + where(j + k != y, e, 0.0)
+        for j in range(C8, C):
+            e = exp(x[j * cs] - m)
+            g[j] = <real>e
+            sl[j - C8] = sl[j - C8] + e
+            ol[j - C8] = ol[j - C8] + where(j != y, e, 0.0)
+    else:
+        for j in range(0, C8, 8):
+            for k in range(8):
+                e = exp(x[(j + k) * cs] - m)
+                sl[k] = sl[k] + e
+                ol[k] = ol[k] + where(j + k != y, e, 0.0)
+        for j in range(C8, C):
+            e = exp(x[j * cs] - m)
+            sl[j - C8] = sl[j - C8] + e
+            ol[j - C8] = ol[j - C8] + where(j != y, e, 0.0)
+    so[0] = _tree8(ol)
+    return _tree8(sl)
+
+
+cdef inline double _lin_sum(const real* x, Py_ssize_t cs, Py_ssize_t C, double m,
+                            const double* v) noexcept nogil:
+    # sum_j v_j (m - x_j), a zero v_j contributing 0 even where x_j = -inf.
+    cdef double ll[8]
+    cdef Py_ssize_t j, k, C8 = C - C % 8
+    for k in range(8):
+        ll[k] = 0.0
+    for j in range(0, C8, 8):
+        for k in range(8):
+            ll[k] = ll[k] + where(v[j + k] != 0, v[j + k] * (m - x[(j + k) * cs]), 0.0)
+    for j in range(C8, C):
+        ll[j - C8] = ll[j - C8] + where(v[j] != 0, v[j] * (m - x[j * cs]), 0.0)
+    return _tree8(ll)
 
 
 cdef inline double _is_top1(const real* x, Py_ssize_t cs, Py_ssize_t y, double m) noexcept nogil:
@@ -65,23 +136,6 @@ cdef inline double _is_top1(const real* x, Py_ssize_t cs, Py_ssize_t y, double m
         if x[j * cs] == m:
             return 0.0
     return 1.0
-
-
-cdef inline double _exp_sum(const real* x, Py_ssize_t cs, Py_ssize_t C, double m,
-                            real* g) noexcept nogil:
-    # sum_j exp(x_j - m); stores each exp in g when g is not NULL.
-    cdef double s = 0.0
-    cdef double e
-    cdef Py_ssize_t j
-    if g != NULL:
-        for j in range(C):
-            e = exp(x[j * cs] - m)
-            g[j] = <real>e
-            s = s + e
-    else:
-        for j in range(C):
-            s = s + exp(x[j * cs] - m)
-    return s
 
 
 cdef inline double _hot(double a, double logS, double m, double zy) noexcept nogil:
@@ -97,25 +151,11 @@ cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_s
     cdef double m = _row_max(x, cs, C)
     cdef double zy = x[y * cs]
     cdef double correct = _is_top1(x, cs, y, m)
-    # So = sum of the other classes' exps: 1 - p_y = So / S without cancellation.
-    cdef double S = 0.0, So = 0.0, lin = 0.0, e, z, r, q
+    cdef double S, So, lin = 0.0, r, q
     cdef Py_ssize_t j
-    if b != 0:
-        for j in range(C):
-            z = x[j * cs]
-            e = exp(z - m)
-            lin = lin + where(v[j] != 0, v[j] * (m - z), 0.0)
-            S = S + e
-            So = So + where(j != y, e, 0.0)
-            if g != NULL:
-                g[j] = <real>e
-    else:
-        for j in range(C):
-            e = exp(x[j * cs] - m)
-            S = S + e
-            So = So + where(j != y, e, 0.0)
-            if g != NULL:
-                g[j] = <real>e
+    if b != 0:  # before _exp_sums, which may overwrite x (g may alias it)
+        lin = _lin_sum(x, cs, C, m, v)
+    S = _exp_sums(x, cs, C, m, y, g, &So)
     cdef double logS = log(S)
     cdef double loss = _hot(a, logS, m, zy)
     if b != 0:
@@ -158,6 +198,20 @@ cdef inline RowR cross_entropy_class_row(const real* x, Py_ssize_t cs, Py_ssize_
                           weight, kc.a, 0.0, g, gs)
 
 
+cdef inline void _prob_term(double z, double tj, double wj, double a, double b, double m,
+                            real* g, Py_ssize_t j, double* s, double* lin,
+                            double* ctot) noexcept nogil:
+    # Element j of a probability-target row: c_j = w_j (a t_j + b) into ctot,
+    # c_j (m - z_j) into lin (0 where c_j = 0), exp(z_j - m) into s (and g).
+    cdef double c = wj * (a * tj + b)
+    cdef double e = exp(z - m)
+    lin[0] = lin[0] + where(c != 0, c * (m - z), 0.0)
+    ctot[0] = ctot[0] + c
+    s[0] = s[0] + e
+    if g != NULL:
+        g[j] = <real>e
+
+
 cdef inline RowR cross_entropy_prob_row(const real* x, Py_ssize_t cs, Py_ssize_t C, const real* t,
                                         const double* weight, real* g, double gs, Consts kc,
                                         double label_smoothing) noexcept nogil:
@@ -165,17 +219,25 @@ cdef inline RowR cross_entropy_prob_row(const real* x, Py_ssize_t cs, Py_ssize_t
     cdef double a = 1.0 - label_smoothing
     cdef double b = label_smoothing / C
     cdef double m = _row_max(x, cs, C)
-    cdef double S = 0.0, lin = 0.0, ctot = 0.0, c, e, z, r
-    cdef Py_ssize_t j
-    for j in range(C):
-        z = x[j * cs]
-        c = weight[j] * (a * t[j] + b)
-        e = exp(z - m)
-        lin = lin + where(c != 0, c * (m - z), 0.0)
-        ctot = ctot + c
-        S = S + e
-        if g != NULL:
-            g[j] = <real>e
+    cdef double sl[8]
+    cdef double ll[8]
+    cdef double cl[8]
+    cdef double S, lin, ctot, r
+    cdef Py_ssize_t j, k, C8 = C - C % 8
+    for k in range(8):
+        sl[k] = 0.0
+        ll[k] = 0.0
+        cl[k] = 0.0
+    for j in range(0, C8, 8):
+        for k in range(8):
+            _prob_term(x[(j + k) * cs], t[j + k], weight[j + k], a, b, m, g, j + k,
+                       &sl[k], &ll[k], &cl[k])
+    for j in range(C8, C):
+        _prob_term(x[j * cs], t[j], weight[j], a, b, m, g, j,
+                   &sl[j - C8], &ll[j - C8], &cl[j - C8])
+    S = _tree8(sl)
+    lin = _tree8(ll)
+    ctot = _tree8(cl)
     if g != NULL:
         r = gs * ctot / S
         for j in range(C):
@@ -215,14 +277,9 @@ cdef inline RowR softmax_focal_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t
     cdef double m = _row_max(x, cs, C)
     cdef double zy = x[y * cs]
     cdef double correct = _is_top1(x, cs, y, m)
-    cdef double S = 0.0, So = 0.0, e, K, r, ey
+    cdef double S, So, K, r, ey
     cdef Py_ssize_t j
-    for j in range(C):
-        e = exp(x[j * cs] - m)
-        S = S + e
-        So = So + where(j != y, e, 0.0)
-        if g != NULL:
-            g[j] = <real>e
+    S = _exp_sums(x, cs, C, m, y, g, &So)
     cdef double al = alpha[y]
     cdef double L = log(S) + (m - zy)
     cdef double q = So / S
@@ -267,20 +324,29 @@ cdef inline Consts multilabel_soft_margin_loss_consts(Py_ssize_t C,
     return _no_consts()
 
 
+cdef inline double _multilabel_term(double z, double y, double wj, real* g, Py_ssize_t j,
+                                    double gsc) noexcept nogil:
+    # w_j (softplus(z) - y z); writes gsc w_j (sigmoid(z) - y) to g[j] if g is not NULL.
+    cdef double e = exp(-fabs(z))
+    if g != NULL:
+        g[j] = <real>(gsc * wj * (where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)) - y))
+    return wj * (where(z > 0, z, 0.0) - y * z + log1p(e))
+
+
 cdef inline RowR multilabel_soft_margin_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t C,
                                                  const real* t, const double* weight, real* g,
                                                  double gs, Consts kc) noexcept nogil:
-    cdef double acc = 0.0, z, y, e
+    cdef double al[8]
     cdef double gsc = gs / C
-    cdef Py_ssize_t j
-    for j in range(C):
-        z = x[j * cs]
-        y = t[j]
-        e = exp(-fabs(z))
-        acc = acc + weight[j] * (max(z, 0.0) - y * z + log1p(e))
-        if g != NULL:
-            g[j] = <real>(gsc * weight[j] * (where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)) - y))
-    return RowR(acc / C, 0.0)
+    cdef Py_ssize_t j, k, C8 = C - C % 8
+    for k in range(8):
+        al[k] = 0.0
+    for j in range(0, C8, 8):
+        for k in range(8):
+            al[k] = al[k] + _multilabel_term(x[(j + k) * cs], t[j + k], weight[j + k], g, j + k, gsc)
+    for j in range(C8, C):
+        al[j - C8] = al[j - C8] + _multilabel_term(x[j * cs], t[j], weight[j], g, j, gsc)
+    return RowR(_tree8(al) / C, 0.0)
 
 
 # ---- multi_margin_loss ----

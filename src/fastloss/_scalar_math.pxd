@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, cdivision=True
 """The math of each pointwise loss, one inline function per loss.
 
 ``<name>_lg(x[, y], *params)`` returns the element loss and its derivative with
@@ -7,7 +7,7 @@ makes them shared between threads (a race). The generated kernels in
 ``_pointwise.pyx`` call these; nothing else holds loss math in C.
 """
 
-from libc.math cimport fabs, pow, M_PI
+from libc.math cimport fabs, M_PI, INFINITY
 
 cdef extern from "_select.h":
     double where "fl_where"(bint c, double a, double b) noexcept nogil
@@ -145,6 +145,14 @@ cdef inline LG binary_cross_entropy_with_logits_lg(double x, double y, double we
               weight * ((1.0 - y) - lw * _sigmoid_neg(x, e)))
 
 
+cdef inline double _pow01(double q, double a) noexcept nogil:
+    # q^a for q in [0, 1] (or NaN) and any a, as exp(a log q): vectorisable where
+    # libm's pow is an opaque call. 0^a = 0 for a > 0, 1 for a = 0 (as pow), inf
+    # for a < 0; the caller only uses the a < 0 value where it is multiplied by 0.
+    return where(q > 0, exp(a * log(q)),
+                 where(q == 0, where(a > 0, 0.0, where(a == 0, 1.0, INFINITY)), q))
+
+
 cdef inline LG sigmoid_focal_loss_lg(double x, double y, double alpha, double gamma) noexcept nogil:
     cdef double e = exp(-fabs(x))
     cdef double sn = _sigmoid_neg(x, e)          # 1 - p
@@ -152,9 +160,17 @@ cdef inline LG sigmoid_focal_loss_lg(double x, double y, double alpha, double ga
     cdef double ce = max(x, 0.0) - x * y + log1p(e)
     cdef double q = sp * (1.0 - y) + sn * y     # 1 - p_t, no cancellation
     cdef double a = where(alpha >= 0, alpha * y + (1.0 - alpha) * (1.0 - y), 1.0)
-    cdef double qg = pow(q, gamma)
+    cdef double qg, qg1
+    # gamma is loop-invariant: GCC unswitches the loop on this test, and the
+    # default gamma = 2 then costs one multiply instead of an exp and a log.
+    if gamma == 2.0:
+        qg1 = q
+        qg = q * q
+    else:
+        qg1 = _pow01(q, gamma - 1.0)
+        qg = _pow01(q, gamma)
     # d q / dx = p (1 - p) (1 - 2y); gamma q^(gamma-1) dq is 0 where q = 0 (its limit).
-    cdef double dq = where((q > 0) & (gamma != 0), gamma * pow(q, gamma - 1.0) * sp * sn * (1.0 - 2.0 * y), 0.0)
+    cdef double dq = where((q > 0) & (gamma != 0), gamma * qg1 * sp * sn * (1.0 - 2.0 * y), 0.0)
     return LG(a * ce * qg, a * ((sp - y) * qg + ce * dq))
 
 
