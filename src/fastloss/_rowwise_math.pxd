@@ -66,9 +66,16 @@ cdef inline double _row_max(const real* x, Py_ssize_t cs, Py_ssize_t C) noexcept
         for k in range(8):
             z = x[(j + k) * cs]
             ml[k] = where(z > ml[k], z, ml[k])
-    for j in range(C8, C):
-        z = x[j * cs]
-        ml[j - C8] = where(z > ml[j - C8], z, ml[j - C8])
+    if C >= 8 and C8 < C:
+        # The tail as one more full block ending at C (re-reading some elements
+        # is harmless for a maximum): no scalar remainder.
+        for k in range(8):
+            z = x[(C - 8 + k) * cs]
+            ml[k] = where(z > ml[k], z, ml[k])
+    else:
+        for j in range(C8, C):
+            z = x[j * cs]
+            ml[j - C8] = where(z > ml[j - C8], z, ml[j - C8])
     m = ml[0]
     for k in range(1, 8):
         m = where(ml[k] > m, ml[k], m)
@@ -93,21 +100,43 @@ cdef inline double _exp_sums(const real* x, Py_ssize_t cs, Py_ssize_t C, double 
                 g[j + k] = <real>e
                 sl[k] = sl[k] + e
                 ol[k] = ol[k] + where(j + k != y, e, 0.0)
-        for j in range(C8, C):
-            e = exp(x[j * cs] - m)
-            g[j] = <real>e
-            sl[j - C8] = sl[j - C8] + e
-            ol[j - C8] = ol[j - C8] + where(j != y, e, 0.0)
+        if C8 == C:
+            pass
+        elif C >= 8:
+            # The tail as one full block ending at C, its first elements masked
+            # out: no scalar exps. Those were already done, and where g aliases
+            # x they now hold exps, so their g entry is written back unchanged.
+            for k in range(8):
+                j = C - 8 + k
+                e = exp(x[j * cs] - m)
+                g[j] = <real>where(j >= C8, e, <double>g[j])
+                sl[k] = sl[k] + where(j >= C8, e, 0.0)
+                ol[k] = ol[k] + where((j >= C8) & (j != y), e, 0.0)
+        else:
+            for j in range(C):
+                e = exp(x[j * cs] - m)
+                g[j] = <real>e
+                sl[j] = sl[j] + e
+                ol[j] = ol[j] + where(j != y, e, 0.0)
     else:
         for j in range(0, C8, 8):
             for k in range(8):
                 e = exp(x[(j + k) * cs] - m)
                 sl[k] = sl[k] + e
                 ol[k] = ol[k] + where(j + k != y, e, 0.0)
-        for j in range(C8, C):
-            e = exp(x[j * cs] - m)
-            sl[j - C8] = sl[j - C8] + e
-            ol[j - C8] = ol[j - C8] + where(j != y, e, 0.0)
+        if C8 == C:
+            pass
+        elif C >= 8:
+            for k in range(8):
+                j = C - 8 + k
+                e = exp(x[j * cs] - m)
+                sl[k] = sl[k] + where(j >= C8, e, 0.0)
+                ol[k] = ol[k] + where((j >= C8) & (j != y), e, 0.0)
+        else:
+            for j in range(C):
+                e = exp(x[j * cs] - m)
+                sl[j] = sl[j] + e
+                ol[j] = ol[j] + where(j != y, e, 0.0)
     so[0] = _tree8(ol)
     return _tree8(sl)
 
