@@ -2,7 +2,14 @@
 
 import os
 
-import numpy as np
+# Several OpenMP runtimes share this process (fastloss's and scikit-learn's libgomp,
+# PyTorch's own). With the default active wait, one library's idle workers spin for
+# ~0.3 s after each call and take the cores from whichever runs next (seen:
+# scikit-learn's cross-entropy 1.5x slower right after PyTorch). Passive waiting
+# removes that bias; it must be set before any runtime loads, hence here.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+import numpy as np  # noqa: E402
 
 
 def pytest_addoption(parser):
