@@ -50,7 +50,7 @@ def generate_rowwise_kernels():
         losses.append({
             "name": s.name, "kernels": kernels, "cols": list(s.array_param_names),
             "params": [p for p in s.param_names if p != "ignore_index"],
-            "binary": s.binary_input,
+            "binary": s.binary_input, "rows8": s.rows8,
         })
     _write_if_changed(PKG / "_rowwise.pyx", Tempita.sub((PKG / "_rowwise.pyx.tp").read_text(), losses=losses))
 

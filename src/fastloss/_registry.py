@@ -120,6 +120,9 @@ class LossSpec:
     accuracy_option: bool = False
     # A rowwise spec that also takes (N,) input as N rows of one binary logit.
     binary_input: bool = False
+    # Its class-target row function has an 8-rows-at-once variant
+    # ``<kernel>_rows8`` in _rowwise_math.pxd, used for contiguous rows of few classes.
+    rows8: bool = False
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -396,6 +399,7 @@ LOSSES: tuple[LossSpec, ...] = (
     # ---- classification: rowwise ((N, C) class scores) ----
     LossSpec(
         name="cross_entropy",
+        rows8=True,
         family="classification",
         kind="rowwise",
         target="class_or_prob",
@@ -432,6 +436,7 @@ LOSSES: tuple[LossSpec, ...] = (
     ),
     LossSpec(
         name="softmax_focal_loss",
+        rows8=True,
         family="classification",
         kind="rowwise",
         target="class",
@@ -449,6 +454,7 @@ LOSSES: tuple[LossSpec, ...] = (
     ),
     LossSpec(
         name="cross_entropy_with_prior",
+        rows8=True,
         family="classification",
         kind="rowwise",
         target="class",

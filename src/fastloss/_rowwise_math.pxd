@@ -17,6 +17,7 @@ zero coefficient times an infinite log-probability contributes 0.
 """
 
 from libc.math cimport pow, fabs, INFINITY
+from libc.stdint cimport int64_t
 
 # exp/log/log1p from the vectorisable polynomial math that the pointwise losses use
 # (libm calls keep loops scalar; accuracy in _vmath.h).
@@ -208,6 +209,128 @@ cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_s
     return RowR(loss, correct)
 
 
+# ---- 8 rows at once (few classes) ----
+# With few classes the work of a row is a short dependent chain (max, a few exps,
+# a sum, a log) that leaves the vector units idle. For contiguous rows of at most
+# ROWS8_MAX_C classes, the kernels hand over 8 rows at a time: they are copied into
+# a tile whose lanes are the rows, and every step is then one vector operation for
+# 8 rows (one vector log instead of 8 scalar ones). Same formulas as the row path.
+
+cdef enum:
+    ROWS8_MAX_C = 16
+
+
+cdef inline bint labels_ok8(const int64_t* labels, int64_t ignore_index,
+                            Py_ssize_t C) noexcept nogil:
+    # True if none of the 8 rows is ignored or out of range (those take the row path).
+    cdef Py_ssize_t k
+    for k in range(8):
+        if labels[k] == ignore_index or labels[k] < 0 or labels[k] >= C:
+            return False
+    return True
+
+
+cdef inline void _rows8_exps(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t C,
+                             const Py_ssize_t* yr, double* t,
+                             double* m, double* zy, double* S, double* So, double* correct,
+                             double b, const double* v, double* lin) noexcept nogil:
+    # Rows k < 8 (x_kj = x[k*rs + j*cs], any strides) into the tile t (t[j*8 + k] =
+    # x_kj; the loads are scalar anyway, so strided rows cost nothing more), then per row:
+    # the maximum m, the target logit zy, correct (the target is the first maximal
+    # entry, argmax's tie rule), lin = sum_j v_j (m - x_kj) if b != 0, and
+    # t_kj = exp(x_kj - m) with their sum S and the sum So without the target.
+    cdef double above[8]
+    cdef Py_ssize_t j, k
+    cdef double z, e
+    for k in range(8):
+        m[k] = -INFINITY
+        S[k] = 0.0
+        So[k] = 0.0
+        lin[k] = 0.0
+        above[k] = 0.0
+    for k in range(8):
+        for j in range(C):
+            t[j * 8 + k] = x[k * rs + j * cs]
+    for k in range(8):
+        zy[k] = t[yr[k] * 8 + k]
+    for j in range(C):
+        for k in range(8):
+            z = t[j * 8 + k]
+            m[k] = where(z > m[k], z, m[k])
+    for j in range(C):
+        for k in range(8):
+            above[k] = above[k] + <double>((t[j * 8 + k] == m[k]) & (j < yr[k]))
+    for k in range(8):
+        correct[k] = <double>((zy[k] == m[k]) & (above[k] == 0))
+    if b != 0:
+        for j in range(C):
+            for k in range(8):
+                lin[k] = lin[k] + where(v[j] != 0, v[j] * (m[k] - t[j * 8 + k]), 0.0)
+    for j in range(C):
+        for k in range(8):
+            e = exp(t[j * 8 + k] - m[k])
+            t[j * 8 + k] = e
+            S[k] = S[k] + e
+            So[k] = So[k] + where(j != yr[k], e, 0.0)
+
+
+cdef inline void _rows8_store(const double* t, Py_ssize_t C, real* g) noexcept nogil:
+    # The tile back into the 8 contiguous gradient rows.
+    cdef Py_ssize_t j, k
+    for k in range(8):
+        for j in range(C):
+            g[k * C + j] = <real>t[j * 8 + k]
+
+
+cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
+                                      Py_ssize_t C, const int64_t* labels,
+                                      const double* a, double b, const double* v, double V,
+                                      double cst, real* g, const double* gs, double* loss,
+                                      double* correct) noexcept nogil:
+    # _softmax_class for rows k < 8 of x (row stride rs; a and gs per row); writes
+    # loss[k], correct[k] and, if g is not NULL, the gradient rows (g may be x:
+    # x is read into the tile before g is written).
+    cdef double t[8 * ROWS8_MAX_C]
+    cdef double m[8]
+    cdef double S[8]
+    cdef double So[8]
+    cdef double lin[8]
+    cdef double zy[8]
+    cdef double rr[8]
+    cdef Py_ssize_t yr[8]
+    cdef Py_ssize_t j, k
+    cdef double logS, q
+    for k in range(8):
+        yr[k] = <Py_ssize_t>labels[k]
+    _rows8_exps(x, rs, cs, C, yr, t, m, zy, S, So, correct, b, v, lin)
+    for k in range(8):
+        logS = log(S[k])
+        loss[k] = _hot(a[k], logS, m[k], zy[k])
+        if b != 0:
+            loss[k] = loss[k] + b * (V * logS + lin[k])
+        loss[k] = loss[k] + cst
+    if g == NULL:
+        return
+    for k in range(8):
+        rr[k] = gs[k] * (a[k] + b * V) / S[k]
+    if b != 0:
+        for j in range(C):
+            for k in range(8):
+                t[j * 8 + k] = rr[k] * t[j * 8 + k] - gs[k] * b * v[j]
+    else:
+        for j in range(C):
+            for k in range(8):
+                t[j * 8 + k] = rr[k] * t[j * 8 + k]
+    for k in range(8):
+        # The target's entry without the cancellation of p_y - 1 (as _softmax_class).
+        q = So[k] / S[k]
+        if b != 0:
+            t[yr[k] * 8 + k] = -gs[k] * a[k] * q + gs[k] * b * (V * (exp(zy[k] - m[k]) / S[k]) - v[yr[k]])
+        else:
+            t[yr[k] * 8 + k] = -gs[k] * a[k] * q
+    _rows8_store(t, C, g)
+
+
 # ---- cross_entropy ----
 
 cdef inline Consts cross_entropy_consts(Py_ssize_t C, const double* weight,
@@ -225,6 +348,19 @@ cdef inline RowR cross_entropy_class_row(const real* x, Py_ssize_t cs, Py_ssize_
     # PyTorch: (1 - s) * w_y * nll + s / C * sum_j w_j * (-log p_j).
     return _softmax_class(x, cs, C, y, (1.0 - label_smoothing) * weight[y], label_smoothing / C,
                           weight, kc.a, 0.0, g, gs)
+
+
+cdef inline void cross_entropy_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
+                                           Py_ssize_t C, const int64_t* labels,
+                                           const double* weight, real* g, const double* gs,
+                                           Consts kc, double label_smoothing, double* loss,
+                                           double* correct) noexcept nogil:
+    cdef double a[8]
+    cdef Py_ssize_t k
+    for k in range(8):
+        a[k] = (1.0 - label_smoothing) * weight[labels[k]]
+    _softmax_class_rows8(x, rs, cs, C, labels, a, label_smoothing / C, weight, kc.a, 0.0, g, gs,
+                         loss, correct)
 
 
 cdef inline void _prob_term(double z, double tj, double wj, double a, double b, double m,
@@ -326,6 +462,47 @@ cdef inline RowR softmax_focal_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t
     return RowR(loss, correct)
 
 
+cdef inline void softmax_focal_loss_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
+                                          Py_ssize_t C, const int64_t* labels,
+                                          const double* alpha, real* g, const double* gs,
+                                          Consts kc, double gamma, double* loss,
+                                          double* correct) noexcept nogil:
+    # softmax_focal_loss_row for 8 rows (see _rows8_exps); gamma = 0 gives the same
+    # bits as cross_entropy_class_rows8, as the row functions do.
+    cdef double t[8 * ROWS8_MAX_C]
+    cdef double m[8]
+    cdef double S[8]
+    cdef double So[8]
+    cdef double lin[8]
+    cdef double zy[8]
+    cdef double K[8]
+    cdef double rr[8]
+    cdef Py_ssize_t yr[8]
+    cdef Py_ssize_t j, k
+    cdef double al, L, q, qg, ey
+    for k in range(8):
+        yr[k] = <Py_ssize_t>labels[k]
+    _rows8_exps(x, rs, cs, C, yr, t, m, zy, S, So, correct, 0.0, alpha, lin)
+    for k in range(8):
+        al = alpha[yr[k]]
+        L = log(S[k]) + (m[k] - zy[k])
+        q = So[k] / S[k]
+        qg = pow(q, gamma)
+        loss[k] = where(al != 0, al * qg * L, 0.0 * S[k])
+        ey = exp(zy[k] - m[k])
+        K[k] = al * (qg + where((q > 0) & (gamma != 0), gamma * (ey / S[k]) * L * pow(q, gamma - 1.0), 0.0))
+        rr[k] = gs[k] * K[k] / S[k]
+    if g == NULL:
+        return
+    for j in range(C):
+        for k in range(8):
+            t[j * 8 + k] = rr[k] * t[j * 8 + k]
+    for k in range(8):
+        # = rr ey - gs K, without its cancellation where p_y ~ 1 (as the row function)
+        t[yr[k] * 8 + k] = -gs[k] * K[k] * (So[k] / S[k])
+    _rows8_store(t, C, g)
+
+
 # ---- cross_entropy_with_prior ----
 
 cdef inline Consts cross_entropy_with_prior_consts(Py_ssize_t C, const double* prior,
@@ -344,6 +521,20 @@ cdef inline RowR cross_entropy_with_prior_row(const real* x, Py_ssize_t cs, Py_s
                                               double gs, Consts kc,
                                               double prior_weight) noexcept nogil:
     return _softmax_class(x, cs, C, y, 1.0, prior_weight, prior, kc.a, prior_weight * kc.b, g, gs)
+
+
+cdef inline void cross_entropy_with_prior_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
+                                                Py_ssize_t C,
+                                                const int64_t* labels, const double* prior,
+                                                real* g, const double* gs, Consts kc,
+                                                double prior_weight, double* loss,
+                                                double* correct) noexcept nogil:
+    cdef double a[8]
+    cdef Py_ssize_t k
+    for k in range(8):
+        a[k] = 1.0
+    _softmax_class_rows8(x, rs, cs, C, labels, a, prior_weight, prior, kc.a, prior_weight * kc.b, g, gs,
+                         loss, correct)
 
 
 # ---- multilabel_soft_margin_loss ----
