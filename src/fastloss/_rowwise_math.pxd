@@ -94,50 +94,32 @@ cdef inline double _exp_sums(const real* x, Py_ssize_t cs, Py_ssize_t C, double 
     for k in range(8):
         sl[k] = 0.0
         ol[k] = 0.0
-    if g != NULL:
-        for j in range(0, C8, 8):
-            for k in range(8):
-                e = exp(x[(j + k) * cs] - m)
+    # (g != NULL is loop-invariant: GCC unswitches these loops on it.)
+    for j in range(0, C8, 8):
+        for k in range(8):
+            e = exp(x[(j + k) * cs] - m)
+            if g != NULL:
                 g[j + k] = <real>e
-                sl[k] = sl[k] + e
-                ol[k] = ol[k] + where(j + k != y, e, 0.0)
-        if C8 == C:
-            pass
-        elif C >= 8:
-            # The tail as one full block ending at C, its first elements masked
-            # out: no scalar exps. Those were already done, and where g aliases
-            # x they now hold exps, so their g entry is written back unchanged.
-            for k in range(8):
-                j = C - 8 + k
-                e = exp(x[j * cs] - m)
-                g[j] = <real>where(j >= C8, e, <double>g[j])
-                sl[k] = sl[k] + where(j >= C8, e, 0.0)
-                ol[k] = ol[k] + where((j >= C8) & (j != y), e, 0.0)
-        else:
-            for j in range(C):
-                e = exp(x[j * cs] - m)
+            sl[k] = sl[k] + e
+            ol[k] = ol[k] + where(j + k != y, e, 0.0)
+    if C < 8:
+        for j in range(C):
+            e = exp(x[j * cs] - m)
+            if g != NULL:
                 g[j] = <real>e
-                sl[j] = sl[j] + e
-                ol[j] = ol[j] + where(j != y, e, 0.0)
-    else:
-        for j in range(0, C8, 8):
-            for k in range(8):
-                e = exp(x[(j + k) * cs] - m)
-                sl[k] = sl[k] + e
-                ol[k] = ol[k] + where(j + k != y, e, 0.0)
-        if C8 == C:
-            pass
-        elif C >= 8:
-            for k in range(8):
-                j = C - 8 + k
-                e = exp(x[j * cs] - m)
-                sl[k] = sl[k] + where(j >= C8, e, 0.0)
-                ol[k] = ol[k] + where((j >= C8) & (j != y), e, 0.0)
-        else:
-            for j in range(C):
-                e = exp(x[j * cs] - m)
-                sl[j] = sl[j] + e
-                ol[j] = ol[j] + where(j != y, e, 0.0)
+            sl[j] = sl[j] + e
+            ol[j] = ol[j] + where(j != y, e, 0.0)
+    elif C8 < C:
+        # The tail as one full block ending at C, its first elements masked
+        # out: no scalar exps. Those were already done, and where g aliases
+        # x they now hold exps, so their g entry is written back unchanged.
+        for k in range(8):
+            j = C - 8 + k
+            e = exp(x[j * cs] - m)
+            if g != NULL:
+                g[j] = <real>where(j >= C8, e, <double>g[j])
+            sl[k] = sl[k] + where(j >= C8, e, 0.0)
+            ol[k] = ol[k] + where((j >= C8) & (j != y), e, 0.0)
     so[0] = _tree8(ol)
     return _tree8(sl)
 
