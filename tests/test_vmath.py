@@ -114,3 +114,80 @@ def test_levels_bit_identical(level):
         base.vmath(name, xx, a)
         simd.vmath(name, xx, b)
         assert a.tobytes() == b.tobytes(), name
+
+
+# ---- the float32 set (_vmathf.h): float64 in and out, float32 polynomials ----
+# function -> (reference, argument domain, max relative error in units of 2^-24)
+FUNCS32 = {
+    "log": (np.log, None, 2.2),
+    "log1p": (np.log1p, (-0.999, 1e6), 3.6),   # float32 arguments, and float64 ones in [0, 1]
+}
+U32 = 2.0 ** -24
+
+
+def _args32(name, rng):
+    if name == "log":
+        # every binade of float64 (subnormals too), and values near 1
+        x = np.abs(rng.uniform(-1, 1, 300_000) * np.exp2(rng.integers(-1074, 1024, 300_000)))
+        x = np.concatenate([x, rng.uniform(0.5, 2.0, 100_000)])
+        x = x[x != 0]
+        with np.errstate(over="ignore"):   # beyond float32: inf, dropped
+            x32 = x.astype(np.float32).astype(np.float64)
+        return np.concatenate([x, x32[np.isfinite(x32) & (x32 != 0)]])
+    # log1p32 rounds its argument to float32. The kernels pass float32 data, or
+    # float64 values >= 0 (exp(-|x|), log-cosh's em^2 / (2 + 2 em)), where that
+    # rounding costs at most one unit.
+    x32 = np.concatenate([rng.uniform(-0.999, 1e6, 200_000), rng.uniform(-0.999, 1.0, 100_000),
+                          np.exp2(rng.uniform(-60, 0, 100_000)) * rng.choice([-1, 1], 100_000)])
+    x64 = np.concatenate([rng.uniform(0, 1, 100_000), np.exp2(rng.uniform(-80, 30, 100_000))])
+    return np.concatenate([x32.astype(np.float32).astype(np.float64), x64])
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("name", sorted(FUNCS32))
+def test_float32_set_relative_error(level, name):
+    """Accurate to float32 precision; log over float64's whole range."""
+    simd = _dispatch.load_level("_simd", level)
+    ref_f, _, bound = FUNCS32[name]
+    x = _args32(name, np.random.default_rng(3))
+    out = np.empty_like(x)
+    simd.vmath32(name, x, out)
+    with np.errstate(all="ignore"):
+        ref = ref_f(x.astype(np.longdouble)).astype(np.float64)
+    keep = np.isfinite(ref) & (np.abs(ref) > 1e-300)
+    err = np.abs(out[keep] - ref[keep]) / np.abs(ref[keep]) / U32
+    assert err.max() <= bound, (name, float(err.max()), x[keep][np.argmax(err)])
+
+
+SPECIAL32 = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, 1e-310, 1.0, -1.0, -0.5, 1e300,
+                      -1e300, 1e-20, -1e-20, 88.8, 1e38, 3e38])
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("name", ["log", "log1p"])
+def test_float32_set_special_values(level, name):
+    simd = _dispatch.load_level("_simd", level)
+    # log1p32's domain is float32's: its callers pass float32 data or values in [0, 1e9].
+    x = SPECIAL32[np.abs(SPECIAL32) < 3.4e38] if name == "log1p" else SPECIAL32
+    out = np.empty_like(x)
+    simd.vmath32(name, x, out)
+    with np.errstate(all="ignore"):
+        ref = getattr(np, name)(x)
+    assert np.array_equal(np.isnan(out), np.isnan(ref))
+    assert np.array_equal(out[np.isinf(ref)], ref[np.isinf(ref)])
+    fin = np.isfinite(ref) & (np.abs(ref) > 1e-300)
+    np.testing.assert_allclose(out[fin], ref[fin], rtol=4 * U32, atol=0)
+    zero = ref == 0
+    assert np.array_equal(out[zero], ref[zero]) and np.array_equal(np.signbit(out[zero]), np.signbit(ref[zero]))
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_float32_set_bit_identical_across_levels(level):
+    base = _dispatch.load_level("_simd", "baseline")
+    simd = _dispatch.load_level("_simd", level)
+    for name in FUNCS32:
+        x = _args32(name, np.random.default_rng(4))
+        a, b = np.empty_like(x), np.empty_like(x)
+        base.vmath32(name, x, a)
+        simd.vmath32(name, x, b)
+        assert a.tobytes() == b.tobytes(), name

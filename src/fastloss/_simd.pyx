@@ -2,8 +2,8 @@
 # cython: initializedcheck=False, nonecheck=False
 """Per-ISA helpers built next to the loss kernels (one copy per SIMD level).
 
-* float64 array versions of the ``_vmath.h`` functions, so that tests can
-  measure their accuracy in every ISA build;
+* float64 array versions of the ``_vmath.h`` and ``_vmathf.h`` functions, so
+  that tests can measure their accuracy in every ISA build;
 * ``triad``: the "bandwidth floor" of the benchmarks, a fused pass with the
   byte traffic of a pointwise loss+grad (read x and y, write g, sum a value),
   chunked exactly like the loss kernels.
@@ -21,6 +21,10 @@ cdef extern from "_vmath.h":
     double fl_tanh(double x) noexcept nogil
     double fl_sigmoid(double x) noexcept nogil
     double fl_log1pexp(double x) noexcept nogil
+
+cdef extern from "_vmathf.h":
+    double fl_log32(double x) noexcept nogil
+    double fl_log1p32(double x) noexcept nogil
 
 ctypedef fused real:
     float
@@ -53,6 +57,19 @@ def vmath(str name, const double[::1] x, double[::1] out):
         else:
             for i in range(n):
                 out[i] = fl_log1pexp(x[i])
+
+
+def vmath32(str name, const double[::1] x, double[::1] out):
+    """out[i] = fl_<name>32(x[i]) for name in log, log1p."""
+    cdef Py_ssize_t i, n = x.shape[0]
+    cdef bint is_log = ("log", "log1p").index(name) == 0
+    with nogil:
+        if is_log:
+            for i in range(n):
+                out[i] = fl_log32(x[i])
+        else:
+            for i in range(n):
+                out[i] = fl_log1p32(x[i])
 
 
 cdef inline double _triad_chunk(const real* x, const real* y, real* g, Py_ssize_t m) noexcept nogil:

@@ -212,16 +212,21 @@ FL_INLINE double fl_log1pexp(double z)
    for |d| > 20, log cosh = |d| - log 2 and tanh = +-1 to double precision. */
 typedef struct { double log_cosh; double tanh; } fl_lc;
 
-FL_INLINE fl_lc fl_log_cosh_tanh(double d)
-{
-    double a = fl_copysign(d, 1.0);
-    int big = a > 20.0;
-    double em = fl__expm1_le1(fl_blend(big, 20.0, a));
-    double u = em * (em + 2.0);
-    fl_lc r;
-    r.log_cosh = fl_blend(big, a - 0.6931471805599453094, fl_log1p(em * em / (2.0 + 2.0 * em)));
-    r.tanh = fl_copysign(u / (u + 2.0), d);
-    return r;
+/* The body is shared with the float32 set (_vmathf.h): EXPM1 is expm1 on
+   [0, 20], LOG1P is log1p on [0, inf). */
+#define FL_DEFINE_LOG_COSH_TANH(NAME, EXPM1, LOG1P)                                          \
+FL_INLINE fl_lc NAME(double d)                                                              \
+{                                                                                           \
+    double a = fl_copysign(d, 1.0);                                                         \
+    int big = a > 20.0;                                                                     \
+    double em = EXPM1(fl_blend(big, 20.0, a));                                              \
+    double u = em * (em + 2.0);                                                             \
+    fl_lc r;                                                                                \
+    r.log_cosh = fl_blend(big, a - 0.6931471805599453094, LOG1P(em * em / (2.0 + 2.0 * em))); \
+    r.tanh = fl_copysign(u / (u + 2.0), d);                                                 \
+    return r;                                                                               \
 }
+
+FL_DEFINE_LOG_COSH_TANH(fl_log_cosh_tanh, fl__expm1_le1, fl_log1p)
 
 #endif
