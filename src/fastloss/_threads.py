@@ -37,7 +37,9 @@ def resolve_n_threads(n_threads: object) -> int:
     if n_threads is None:
         n = _omp.get_max_threads()
     else:
-        if isinstance(n_threads, bool) or not isinstance(n_threads, numbers.Integral):
+        # `type is int` first: the ABC check costs ~0.3 us per call.
+        if type(n_threads) is not int and (isinstance(n_threads, bool)
+                                           or not isinstance(n_threads, numbers.Integral)):
             raise TypeError(
                 f"n_threads must be None or a positive int, got {type(n_threads).__name__}"
             )
