@@ -8,10 +8,15 @@ value and its gradient with respect to the logits, float32, on the same data:
 - numpy: ``fastloss.reference`` (the plain float64 NumPy definition);
 - torch: forward + backward of ``torch.nn.functional`` (``torch.set_num_threads``);
 - sklearn: ``HalfMultinomialLoss`` / ``HalfBinomialLoss`` ``loss_gradient`` with
-  preallocated outputs (per-sample losses and unscaled gradients: slightly less work).
+  preallocated outputs (per-sample losses and unscaled gradients: slightly less work);
+- jax: ``jit(value_and_grad)`` of the loss (``impls._jax_fn``), when JAX is installed.
+  XLA sizes its CPU thread pool at start-up (every core), so it runs only in the
+  group whose thread count is the machine's core count.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy as np
 import pytest
@@ -26,7 +31,7 @@ CASES = {
     "ce-4096x32000": ("cross_entropy", (4096, 32000)),
     "bcel-1e7": ("binary_cross_entropy_with_logits", (10**7,)),
 }
-IMPLEMENTATIONS = ["fastloss", "numpy", "torch", "sklearn"]
+IMPLEMENTATIONS = ["fastloss", "numpy", "torch", "sklearn", "jax"]
 THREADS = [1, 2]
 
 
@@ -70,6 +75,20 @@ def _runner(impl, loss, x, y, n_threads):
         grad = np.empty_like(x)
         return lambda: obj.loss_gradient(y_true=yt, raw_prediction=x, loss_out=loss_out,
                                          gradient_out=grad, n_threads=n_threads)
+    if impl == "jax":
+        from impls import _jax_fn, jax, jnp
+        if jax is None:
+            pytest.skip("JAX is not installed")
+        if n_threads != os.cpu_count():
+            pytest.skip("XLA's CPU thread pool has every core; it runs in that group only")
+        vg = jax.jit(jax.value_and_grad(_jax_fn(loss)))
+        xj, yj = jnp.asarray(x), jnp.asarray(y)
+
+        def run_jax():
+            v, g = vg(xj, yj)
+            g.block_until_ready()
+            return float(v), g
+        return run_jax
     raise ValueError(impl)
 
 
