@@ -184,7 +184,9 @@ class BuildExt(build_ext):
             # must keep their IEEE meaning.)
             cflags, lflags = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"], []
             if _is_gcc(self.compiler):
-                cflags += GCC_VECTORISE_PARAMS
+                # -fopenmp-simd: the `omp simd` loops of _rowreduce.h vectorise
+                # in a FASTLOSS_NO_OPENMP build too.
+                cflags += GCC_VECTORISE_PARAMS + ["-fopenmp-simd"]
         if _env_flag("FASTLOSS_NO_OPENMP"):
             self.warn("FASTLOSS_NO_OPENMP is set: building single-threaded kernels.")
         else:

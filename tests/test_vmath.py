@@ -121,11 +121,19 @@ def test_levels_bit_identical(level):
 FUNCS32 = {
     "log": (np.log, None, 2.2),
     "log1p": (np.log1p, (-0.999, 1e6), 3.6),   # float32 arguments, and float64 ones in [0, 1]
+    "exp": (np.exp, (-708, 0), 1.5),           # exp32neg: softmax's exp(x - max), float64 range
 }
 U32 = 2.0 ** -24
 
 
 def _args32(name, rng):
+    if name == "exp":
+        # differences of float32 logits (float64 values), down to where float64's
+        # exp is subnormal, and values near 0
+        x = np.concatenate([rng.uniform(-708, 0, 200_000), -np.exp2(rng.uniform(-40, 6, 200_000))])
+        x32 = (rng.standard_normal(100_000).astype(np.float32).astype(np.float64)
+               - rng.standard_normal(100_000).astype(np.float32).astype(np.float64))
+        return np.concatenate([x, -np.abs(x32)])
     if name == "log":
         # every binade of float64 (subnormals too), and values near 1
         x = np.abs(rng.uniform(-1, 1, 300_000) * np.exp2(rng.integers(-1074, 1024, 300_000)))
@@ -161,6 +169,20 @@ def test_float32_set_relative_error(level, name):
 
 SPECIAL32 = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, 1e-310, 1.0, -1.0, -0.5, 1e300,
                       -1e300, 1e-20, -1e-20, 88.8, 1e38, 3e38])
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_exp32neg_special_values(level):
+    """exp(0) is exactly 1 (the row maximum's term), -inf and arguments below
+    -708 give 0, NaN stays NaN."""
+    simd = _dispatch.load_level("_simd", level)
+    x = np.array([0.0, -0.0, -np.inf, np.nan, -708.0, -708.5, -745.2, -1e300, -1e-300, -5e-324])
+    out = np.empty_like(x)
+    simd.vmath32("exp", x, out)
+    assert np.array_equal(np.isnan(out), np.isnan(x))
+    assert np.array_equal(out[[0, 1, 2, 5, 6, 7]], [1.0, 1.0, 0.0, 0.0, 0.0, 0.0])
+    assert out[8] == 1.0 and out[9] == 1.0
+    np.testing.assert_allclose(out[4], np.exp(-708.0), rtol=2 * U32)
 
 
 @pytest.mark.parametrize("level", LEVELS)

@@ -21,7 +21,7 @@ from libc.stdint cimport int64_t
 
 # exp/log/log1p from the vectorisable polynomial math that the pointwise losses use
 # (libm calls keep loops scalar; accuracy in _vmath.h).
-from fastloss._scalar_math cimport exp, log, log1p
+from fastloss._scalar_math cimport exp, log, log1p, exp32neg
 
 cdef extern from "_select.h":
     double where "fl_where"(bint c, double a, double b) noexcept nogil
@@ -56,35 +56,40 @@ cdef inline double _tree8(const double* a) noexcept nogil:
     return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
 
 
+cdef extern from "_rowreduce.h":
+    double row_max_f32 "fl_row_max_f32"(const float* x, Py_ssize_t cs, Py_ssize_t n) noexcept nogil
+    double row_max_f64 "fl_row_max_f64"(const double* x, Py_ssize_t cs, Py_ssize_t n) noexcept nogil
+    Py_ssize_t count_eq_f32 "fl_count_eq_f32"(const float* x, Py_ssize_t cs, Py_ssize_t n,
+                                              double m) noexcept nogil
+    void tile8_max "fl_tile8_max"(const double* t, Py_ssize_t C, double* m) noexcept nogil
+    void tile8_above "fl_tile8_above"(const double* t, Py_ssize_t C, const double* m,
+                                      const Py_ssize_t* y, double* above) noexcept nogil
+    Py_ssize_t count_eq_f64 "fl_count_eq_f64"(const double* x, Py_ssize_t cs, Py_ssize_t n,
+                                              double m) noexcept nogil
+
+
 cdef inline double _row_max(const real* x, Py_ssize_t cs, Py_ssize_t C) noexcept nogil:
     # NaN entries are skipped here; they reach the loss through exp(x_j - m).
-    cdef double ml[8]
-    cdef double z, m
-    cdef Py_ssize_t j, k, C8 = C - C % 8
-    for k in range(8):
-        ml[k] = -INFINITY
-    for j in range(0, C8, 8):
-        for k in range(8):
-            z = x[(j + k) * cs]
-            ml[k] = where(z > ml[k], z, ml[k])
-    if C >= 8 and C8 < C:
-        # The tail as one more full block ending at C (re-reading some elements
-        # is harmless for a maximum): no scalar remainder.
-        for k in range(8):
-            z = x[(C - 8 + k) * cs]
-            ml[k] = where(z > ml[k], z, ml[k])
+    if real is float:
+        return row_max_f32(x, cs, C)
     else:
-        for j in range(C8, C):
-            z = x[j * cs]
-            ml[j - C8] = where(z > ml[j - C8], z, ml[j - C8])
-    m = ml[0]
-    for k in range(1, 8):
-        m = where(ml[k] > m, ml[k], m)
-    return m
+        return row_max_f64(x, cs, C)
+
+
+cdef inline double _sexp(const real* prec, double a, bint low) noexcept nogil:
+    # exp(a) for a = x_j - max <= 0; fl_exp32neg (float32-accurate, half the
+    # work) for float32 data when low is set. Callers set low only where no
+    # gradient entry is a difference p_j - c_j that may cancel (hard class
+    # targets without smoothing): there each entry keeps the relative accuracy
+    # of its exp. They pass it as a constant, so each inlined copy has one exp.
+    if real is float and low:
+        return exp32neg(a)
+    else:
+        return exp(a)
 
 
 cdef inline double _exp_sums(const real* x, Py_ssize_t cs, Py_ssize_t C, double m,
-                             Py_ssize_t y, real* g, double* so) noexcept nogil:
+                             Py_ssize_t y, real* g, double* so, bint low) noexcept nogil:
     # Returns S = sum_j exp(x_j - m) and sets *so to the same sum without j = y
     # (1 - p_y = So / S without cancellation); stores each exp in g if not NULL.
     cdef double sl[8]
@@ -97,14 +102,14 @@ cdef inline double _exp_sums(const real* x, Py_ssize_t cs, Py_ssize_t C, double 
     # (g != NULL is loop-invariant: GCC unswitches these loops on it.)
     for j in range(0, C8, 8):
         for k in range(8):
-            e = exp(x[(j + k) * cs] - m)
+            e = _sexp(x, x[(j + k) * cs] - m, low)
             if g != NULL:
                 g[j + k] = <real>e
             sl[k] = sl[k] + e
             ol[k] = ol[k] + where(j + k != y, e, 0.0)
     if C < 8:
         for j in range(C):
-            e = exp(x[j * cs] - m)
+            e = _sexp(x, x[j * cs] - m, low)
             if g != NULL:
                 g[j] = <real>e
             sl[j] = sl[j] + e
@@ -115,7 +120,7 @@ cdef inline double _exp_sums(const real* x, Py_ssize_t cs, Py_ssize_t C, double 
         # x they now hold exps, so their g entry is written back unchanged.
         for k in range(8):
             j = C - 8 + k
-            e = exp(x[j * cs] - m)
+            e = _sexp(x, x[j * cs] - m, low)
             if g != NULL:
                 g[j] = <real>where(j >= C8, e, <double>g[j])
             sl[k] = sl[k] + where(j >= C8, e, 0.0)
@@ -141,13 +146,12 @@ cdef inline double _lin_sum(const real* x, Py_ssize_t cs, Py_ssize_t C, double m
 
 cdef inline double _is_top1(const real* x, Py_ssize_t cs, Py_ssize_t y, double m) noexcept nogil:
     # 1 if x[y] is the row maximum and no earlier entry equals it (argmax's tie rule).
-    cdef Py_ssize_t j
     if x[y * cs] != m:
         return 0.0
-    for j in range(y):
-        if x[j * cs] == m:
-            return 0.0
-    return 1.0
+    if real is float:
+        return <double>(count_eq_f32(x, cs, y, m) == 0)
+    else:
+        return <double>(count_eq_f64(x, cs, y, m) == 0)
 
 
 cdef inline double _hot(double a, double logS, double m, double zy) noexcept nogil:
@@ -167,7 +171,10 @@ cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_s
     cdef Py_ssize_t j
     if b != 0:  # before _exp_sums, which may overwrite x (g may alias it)
         lin = _lin_sum(x, cs, C, m, v)
-    S = _exp_sums(x, cs, C, m, y, g, &So)
+    if b == 0:
+        S = _exp_sums(x, cs, C, m, y, g, &So, True)
+    else:
+        S = _exp_sums(x, cs, C, m, y, g, &So, False)
     cdef double logS = log(S)
     cdef double loss = _hot(a, logS, m, zy)
     if b != 0:
@@ -215,7 +222,7 @@ cdef inline bint labels_ok8(const int64_t* labels, int64_t ignore_index,
 cdef inline void _rows8_exps(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t C,
                              const Py_ssize_t* yr, double* t,
                              double* m, double* zy, double* S, double* So, double* correct,
-                             double b, const double* v, double* lin) noexcept nogil:
+                             double b, const double* v, double* lin, bint low) noexcept nogil:
     # Rows k < 8 (x_kj = x[k*rs + j*cs], any strides) into the tile t (t[j*8 + k] =
     # x_kj; the loads are scalar anyway, so strided rows cost nothing more), then per row:
     # the maximum m, the target logit zy, correct (the target is the first maximal
@@ -223,7 +230,7 @@ cdef inline void _rows8_exps(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssi
     # t_kj = exp(x_kj - m) with their sum S and the sum So without the target.
     cdef double above[8]
     cdef Py_ssize_t j, k
-    cdef double z, e
+    cdef double e
     for k in range(8):
         m[k] = -INFINITY
         S[k] = 0.0
@@ -235,13 +242,8 @@ cdef inline void _rows8_exps(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssi
             t[j * 8 + k] = x[k * rs + j * cs]
     for k in range(8):
         zy[k] = t[yr[k] * 8 + k]
-    for j in range(C):
-        for k in range(8):
-            z = t[j * 8 + k]
-            m[k] = where(z > m[k], z, m[k])
-    for j in range(C):
-        for k in range(8):
-            above[k] = above[k] + <double>((t[j * 8 + k] == m[k]) & (j < yr[k]))
+    tile8_max(t, C, m)
+    tile8_above(t, C, m, yr, above)
     for k in range(8):
         correct[k] = <double>((zy[k] == m[k]) & (above[k] == 0))
     if b != 0:
@@ -250,7 +252,7 @@ cdef inline void _rows8_exps(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssi
                 lin[k] = lin[k] + where(v[j] != 0, v[j] * (m[k] - t[j * 8 + k]), 0.0)
     for j in range(C):
         for k in range(8):
-            e = exp(t[j * 8 + k] - m[k])
+            e = _sexp(x, t[j * 8 + k] - m[k], low)
             t[j * 8 + k] = e
             S[k] = S[k] + e
             So[k] = So[k] + where(j != yr[k], e, 0.0)
@@ -284,7 +286,10 @@ cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t c
     cdef double logS, q
     for k in range(8):
         yr[k] = <Py_ssize_t>labels[k]
-    _rows8_exps(x, rs, cs, C, yr, t, m, zy, S, So, correct, b, v, lin)
+    if b == 0:
+        _rows8_exps(x, rs, cs, C, yr, t, m, zy, S, So, correct, b, v, lin, True)
+    else:
+        _rows8_exps(x, rs, cs, C, yr, t, m, zy, S, So, correct, b, v, lin, False)
     for k in range(8):
         logS = log(S[k])
         loss[k] = _hot(a[k], logS, m[k], zy[k])
@@ -426,7 +431,9 @@ cdef inline RowR softmax_focal_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t
     cdef double correct = _is_top1(x, cs, y, m)
     cdef double S, So, K, r, ey
     cdef Py_ssize_t j
-    S = _exp_sums(x, cs, C, m, y, g, &So)
+    # Every gradient entry is K p_j or -K q, products of sums of positive
+    # terms: nothing cancels, so the float32-precision exp is enough (low).
+    S = _exp_sums(x, cs, C, m, y, g, &So, True)
     cdef double al = alpha[y]
     cdef double L = log(S) + (m - zy)
     cdef double q = So / S
@@ -464,7 +471,7 @@ cdef inline void softmax_focal_loss_rows8(const real* x, Py_ssize_t rs, Py_ssize
     cdef double al, L, q, qg, ey
     for k in range(8):
         yr[k] = <Py_ssize_t>labels[k]
-    _rows8_exps(x, rs, cs, C, yr, t, m, zy, S, So, correct, 0.0, alpha, lin)
+    _rows8_exps(x, rs, cs, C, yr, t, m, zy, S, So, correct, 0.0, alpha, lin, True)
     for k in range(8):
         al = alpha[yr[k]]
         L = log(S[k]) + (m[k] - zy[k])
