@@ -20,6 +20,7 @@ import tempfile
 import textwrap
 from pathlib import Path
 
+import numpy
 from Cython import Tempita
 from Cython.Build import cythonize
 from setuptools import Extension, setup
@@ -64,7 +65,7 @@ def _write_if_changed(path, text):
 # Adding a kernel module means adding its name here.
 KERNEL_MODULES = ("_pointwise", "_rowwise", "_simd")
 # Compiled once, for the baseline ISA.
-PLAIN_MODULES = ("_omp",)
+PLAIN_MODULES = ("_omp", "_fastpath")
 
 _dispatch = runpy.run_path(str(PKG / "_dispatch_levels.py"))
 
@@ -222,7 +223,10 @@ generate_pointwise_kernels()
 generate_rowwise_kernels()
 
 extensions = [
-    Extension(f"fastloss.{name}", [f"src/fastloss/{name}.pyx"], include_dirs=["src/fastloss"])
+    # (_fastpath reads ndarray structs: NumPy's headers, a build requirement.)
+    Extension(f"fastloss.{name}", [f"src/fastloss/{name}.pyx"],
+              include_dirs=["src/fastloss", numpy.get_include()],
+              define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")])
     for name in PLAIN_MODULES
 ] + kernel_extensions()
 

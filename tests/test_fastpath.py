@@ -1,10 +1,12 @@
 """The per-call fast path gives exactly the general path's answers and never skips a check."""
 
+import types
+
 import numpy as np
 import pytest
 
 import fastloss
-from fastloss import _api
+from fastloss import _api, _fastpath
 from fastloss._data import make_arrays
 
 POINTWISE = [s for s in fastloss.REGISTRY.values() if s.kind == "pointwise"]
@@ -12,7 +14,7 @@ POINTWISE = [s for s in fastloss.REGISTRY.values() if s.kind == "pointwise"]
 
 def _general(monkeypatch, spec, *arrays, **kw):
     with monkeypatch.context() as m:
-        m.setattr(_api, "_fast_pointwise", lambda *a: None)
+        m.setattr(_api, "_fastpath", types.SimpleNamespace(pointwise=lambda *a: None))
         return getattr(fastloss, spec.name)(*arrays, **kw)
 
 
@@ -92,3 +94,42 @@ def test_non_default_params_and_threads():
     assert v1 == v2 and np.array_equal(g, g2)
     assert _api._default_args(spec, {"delta": 0.3}) is None
     assert _api._default_args(spec, {"delta": spec.defaults["delta"]}) is not None
+
+
+def test_fast_path_takes_plain_calls_and_declines_the_rest():
+    """_fastpath.pointwise answers exactly the plain call and returns None (general
+    path) for everything else, so the equality test above compares two paths."""
+    spec = fastloss.REGISTRY["mse_loss"]
+    kernels = {np.dtype(np.float32): lambda *a: 6.0}
+    x = np.ones((2, 3), np.float32)
+    y = np.ones((2, 3), np.float32)
+    out = np.empty_like(x)
+
+    def call(x=x, y=y, out=out, reduction="mean", n_threads=None):
+        return _fastpath.pointwise(kernels, x, y, out, reduction, n_threads, (), spec.reductions)
+
+    assert call() == (1.0, out) and call()[1] is out
+    assert call(reduction="sum") == (6.0, out)
+    assert call(out=x) is not None                                    # exact alias: in place
+    ro = np.empty_like(x)
+    ro.flags.writeable = False
+    buf = np.zeros(7, np.float32)
+    declined = {
+        "float64 x": dict(x=x.astype(np.float64)),
+        "big-endian x": dict(x=x.astype(">f4")),
+        "list x": dict(x=x.tolist()),
+        "subclass out": dict(out=np.ma.masked_array(out)),
+        "strided x": dict(x=np.ones((2, 6), np.float32)[:, ::2]),
+        "Fortran out": dict(out=np.empty((2, 3), np.float32, order="F")),
+        "shape": dict(out=np.empty((3, 2), np.float32)),
+        "target dtype": dict(y=y.astype(np.float64)),
+        "read-only out": dict(out=ro),
+        "reduction none": dict(reduction="none"),
+        "empty": dict(x=np.empty((0, 3), np.float32), y=np.empty((0, 3), np.float32),
+                      out=np.empty((0, 3), np.float32)),
+        "overlapping views": dict(x=buf[:6].reshape(2, 3), out=buf[1:].reshape(2, 3)),
+    }
+    for why, kw in declined.items():
+        assert call(**kw) is None, why
+    with pytest.raises(ValueError, match="n_threads"):
+        call(n_threads=0)

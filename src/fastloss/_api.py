@@ -6,8 +6,9 @@ call into a compiled kernel with the GIL released. Nothing here loops over data.
 Per-call cost matters for small inputs, so the public functions are generated
 plain Python functions with their real signatures (no ``Signature.bind``), and
 the common call (contiguous native float arrays, ``out=`` given, default
-parameters) is recognised by cheap identity checks; everything else goes
-through the general path, which validates and raises the named errors.
+parameters) is recognised in C (``_fastpath``: reads of the array structs);
+everything else goes through the general path, which validates and raises the
+named errors.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import math
 
 import numpy as np
 
-from . import _dispatch, _docs, _omp, _threads
+from . import _dispatch, _docs, _fastpath
 from ._registry import LOSSES, LossSpec
 from ._threads import resolve_n_threads
 from ._validation import (
@@ -37,68 +38,6 @@ from ._validation import (
 )
 
 _SUFFIX = {np.dtype(np.float32): "f32", np.dtype(np.float64): "f64"}
-_ndarray = np.ndarray
-_may_share_memory = np.may_share_memory
-_get_max_threads = _omp.get_max_threads
-
-
-def _fast_pointwise(spec, kernels, x, target, reduction, out, n_threads, args):
-    """The common hot call, checked with cheap identity/attribute tests only:
-    C-contiguous native float ndarrays of one dtype and shape, ``out`` given,
-    no sample_weight. Returns None when any condition fails; the caller then
-    takes the general path, which validates everything and raises the errors."""
-    if type(x) is not _ndarray or type(out) is not _ndarray:
-        return None
-    dt = x.dtype
-    kernel = kernels.get(dt)  # native float32/float64 only: other dtypes miss
-    if kernel is None or out.dtype is not dt or out.shape != x.shape:
-        return None
-    of = out.flags
-    xf = x.flags
-    if not (xf.c_contiguous and of.c_contiguous and of.writeable):
-        return None
-    if target is not None:
-        if type(target) is not _ndarray or target.dtype is not dt or target.shape != x.shape:
-            return None
-        tf = target.flags
-        if not tf.c_contiguous:
-            return None
-    if n_threads is None and not _threads._in_forked_child:
-        nt = _get_max_threads()
-    else:
-        nt = resolve_n_threads(n_threads)  # validates (and raises) like the general path
-    n = x.size
-    if not n or (reduction != "mean" and reduction != "sum") or reduction not in spec.reductions:
-        return None
-    # Aliasing: out may be x (or target) exactly; any other overlap needs a copy.
-    # Two distinct arrays that both own their memory cannot overlap (cheap
-    # identity test); views get NumPy's bounds check.
-    own_out = of.owndata and out.base is None
-    if out is not x and not (own_out and xf.owndata and x.base is None) \
-            and _may_share_memory(out, x):
-        return None
-    if target is not None and out is not target \
-            and not (own_out and tf.owndata and target.base is None) \
-            and _may_share_memory(out, target):
-        return None
-    if x.ndim != 1:
-        x = x.reshape(-1)
-        g = out.reshape(-1)
-        if target is not None:
-            target = target.reshape(-1)
-    else:
-        g = out
-    if reduction == "mean":
-        if target is None:
-            total = kernel(x, g, None, None, 1, 1.0 / n, nt, *args)
-        else:
-            total = kernel(x, target, g, None, None, 1, 1.0 / n, nt, *args)
-        return (total / n, out)
-    if target is None:
-        total = kernel(x, g, None, None, 1, 1.0, nt, *args)
-    else:
-        total = kernel(x, target, g, None, None, 1, 1.0, nt, *args)
-    return (total, out)
 
 
 def _class_vectors(spec, params, n_classes, always):
@@ -111,8 +50,8 @@ def _class_vectors(spec, params, n_classes, always):
             else np.full(n_classes, a.fill) for a in spec.array_params]
 
 
-# name -> (the parameters' default objects, the kernel arguments that follow the
-# arrays when those defaults are passed and no per-class vector is given).
+# name -> ((name, default object) of every parameter, then (name, None) of every
+# per-class vector; the kernel arguments that follow the arrays in that case).
 _DEFAULT_ARGS: dict[str, tuple[tuple, tuple]] = {}
 
 
@@ -120,12 +59,9 @@ def _default_args(spec, params):
     """The kernel's trailing arguments when every parameter is passed as its
     default object and no per-class vector is given (the usual case: nothing to
     check), else None."""
-    defaults, args = _DEFAULT_ARGS[spec.name]
-    for p, dv in zip(spec.params, defaults):
-        if params[p.name] is not dv:
-            return None
-    for a in spec.array_params:
-        if params[a.name] is not None:
+    expected, args = _DEFAULT_ARGS[spec.name]
+    for name, dv in expected:
+        if params[name] is not dv:
             return None
     return args
 
@@ -135,7 +71,8 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
     if out is not None and sample_weight is None and spec.input_range is None:
         args = _default_args(spec, params)
         if args is not None:
-            r = _fast_pointwise(spec, kernels, x, target, reduction, out, n_threads, args)
+            r = _fastpath.pointwise(kernels, x, target, out, reduction, n_threads, args,
+                                    spec.reductions)
             if r is not None:
                 return r
     x = as_float_input(x, spec.input_name)
@@ -333,7 +270,8 @@ def _make_pointwise(spec: LossSpec):
     module = _dispatch.load("_pointwise")
     kernels = {dt: getattr(module, f"{spec.name}_{sfx}") for dt, sfx in _SUFFIX.items()}
     _DEFAULT_ARGS[spec.name] = (
-        tuple(p.default for p in spec.params),
+        tuple((p.name, p.default) for p in spec.params)
+        + tuple((a.name, None) for a in spec.array_params),
         (None,) * len(spec.array_params) + tuple(check_param(p, p.default) for p in spec.params),
     )
     return _public(spec, lambda a: _pointwise_call(
