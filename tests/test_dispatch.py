@@ -108,7 +108,7 @@ def _ulp32(err, scale):
 @pytest.mark.parametrize("scale", [1.0, 40.0], ids=["unit", "confident"])
 def test_softmax_float32_accuracy(shape, scale):
     """cross_entropy on float32 data: exp(x_j - max) in float32 precision
-    (fl_exp32neg) where no gradient entry can cancel (class targets without
+    (fl_expdiff32) where no gradient entry can cancel (class targets without
     smoothing), float64 elsewhere. Value within 1e-6 relative. Gradient
     elements within 2 ulp of float32 against the softmax in float64 written
     without cancellation (p_y - 1 = -sum_{j != y} p_j: the reference's p_y - 1

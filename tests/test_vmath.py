@@ -121,19 +121,11 @@ def test_levels_bit_identical(level):
 FUNCS32 = {
     "log": (np.log, None, 2.2),
     "log1p": (np.log1p, (-0.999, 1e6), 3.6),   # float32 arguments, and float64 ones in [0, 1]
-    "exp": (np.exp, (-708, 0), 1.5),           # exp32neg: softmax's exp(x - max), float64 range
 }
 U32 = 2.0 ** -24
 
 
 def _args32(name, rng):
-    if name == "exp":
-        # differences of float32 logits (float64 values), down to where float64's
-        # exp is subnormal, and values near 0
-        x = np.concatenate([rng.uniform(-708, 0, 200_000), -np.exp2(rng.uniform(-40, 6, 200_000))])
-        x32 = (rng.standard_normal(100_000).astype(np.float32).astype(np.float64)
-               - rng.standard_normal(100_000).astype(np.float32).astype(np.float64))
-        return np.concatenate([x, -np.abs(x32)])
     if name == "log":
         # every binade of float64 (subnormals too), and values near 1
         x = np.abs(rng.uniform(-1, 1, 300_000) * np.exp2(rng.integers(-1074, 1024, 300_000)))
@@ -171,18 +163,50 @@ SPECIAL32 = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, 1e-310, 1.0, -
                       -1e300, 1e-20, -1e-20, 88.8, 1e38, 3e38])
 
 
+def _expdiff_args(rng):
+    """Pairs x <= m of float32 values: softmax rows at several scales (x - m is
+    rarely a float32 there, so the TwoSum correction matters), and differences
+    down to -708, where float64's exp turns subnormal."""
+    parts = []
+    for scale in (1.0, 30.0, 1e3):
+        a = (rng.standard_normal(100_000) * scale).astype(np.float32)
+        b = (rng.standard_normal(100_000) * scale).astype(np.float32)
+        parts.append((np.minimum(a, b), np.maximum(a, b)))
+    m = rng.uniform(-50, 50, 100_000).astype(np.float32)
+    parts.append(((m.astype(np.float64) - rng.uniform(0, 708, 100_000)).astype(np.float32), m))
+    x = np.concatenate([p[0] for p in parts])
+    m = np.concatenate([p[1] for p in parts])
+    keep = x.astype(np.float64) - m >= -708   # rounding x to float32 may step past -708
+    return x[keep], m[keep]
+
+
+EXPDIFF_BOUND = 1.5   # units of 2^-24; measured 1.44
+
+
 @pytest.mark.parametrize("level", LEVELS)
-def test_exp32neg_special_values(level):
-    """exp(0) is exactly 1 (the row maximum's term), -inf and arguments below
-    -708 give 0, NaN stays NaN."""
+def test_expdiff32_relative_error(level):
+    """exp(x - m) of float32 x <= m, against exp of the exact difference."""
     simd = _dispatch.load_level("_simd", level)
-    x = np.array([0.0, -0.0, -np.inf, np.nan, -708.0, -708.5, -745.2, -1e300, -1e-300, -5e-324])
-    out = np.empty_like(x)
-    simd.vmath32("exp", x, out)
-    assert np.array_equal(np.isnan(out), np.isnan(x))
-    assert np.array_equal(out[[0, 1, 2, 5, 6, 7]], [1.0, 1.0, 0.0, 0.0, 0.0, 0.0])
-    assert out[8] == 1.0 and out[9] == 1.0
-    np.testing.assert_allclose(out[4], np.exp(-708.0), rtol=2 * U32)
+    x, m = _expdiff_args(np.random.default_rng(3))
+    out = np.empty(len(x))
+    simd.expdiff32(x, m, out)
+    ref = np.exp(x.astype(np.longdouble) - m.astype(np.longdouble)).astype(np.float64)
+    err = np.abs(out - ref) / ref / U32
+    assert err.max() <= EXPDIFF_BOUND, (float(err.max()), x[np.argmax(err)], m[np.argmax(err)])
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_expdiff32_special_values(level):
+    """exp(0) is exactly 1 (the row maximum's term), -inf and differences below
+    -708 give 0, NaN and inf - inf give NaN."""
+    simd = _dispatch.load_level("_simd", level)
+    big = np.float32(3e38)
+    x = np.array([0, -0.0, 7, -np.inf, np.nan, -big, 1, 5, np.inf, -np.inf, -1000, 0], np.float32)
+    m = np.array([0, 0, 7, 0, 0, big, np.inf, np.nan, np.inf, -np.inf, 0, 708], np.float32)
+    out = np.empty(len(x))
+    simd.expdiff32(x, m, out)
+    expect = [1, 1, 1, 0, np.nan, 0, 0, np.nan, np.nan, np.nan, 0, np.exp(-708.0)]
+    np.testing.assert_allclose(out, expect, rtol=2 * U32, atol=0)
 
 
 @pytest.mark.parametrize("level", LEVELS)
@@ -213,3 +237,8 @@ def test_float32_set_bit_identical_across_levels(level):
         base.vmath32(name, x, a)
         simd.vmath32(name, x, b)
         assert a.tobytes() == b.tobytes(), name
+    x, m = _expdiff_args(np.random.default_rng(4))
+    a, b = np.empty(len(x)), np.empty(len(x))
+    base.expdiff32(x, m, a)
+    simd.expdiff32(x, m, b)
+    assert a.tobytes() == b.tobytes(), "expdiff32"

@@ -21,7 +21,7 @@ from libc.stdint cimport int64_t
 
 # exp/log/log1p from the vectorisable polynomial math that the pointwise losses use
 # (libm calls keep loops scalar; accuracy in _vmath.h).
-from fastloss._scalar_math cimport exp, log, log1p, exp32neg
+from fastloss._scalar_math cimport exp, log, log1p, expdiff32
 
 cdef extern from "_select.h":
     double where "fl_where"(bint c, double a, double b) noexcept nogil
@@ -51,6 +51,7 @@ cdef inline Consts _no_consts() noexcept nogil:
 # are combined in a fixed tree). Without -ffast-math a single accumulator is a
 # serial chain that the compiler may not reorder, so the loop (and every exp in
 # it) stays scalar; independent lanes vectorise. The order depends on C only.
+# (The exp sums of float32 rows take 16 lanes, see _exp_sums.)
 
 cdef inline double _tree8(const double* a) noexcept nogil:
     return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
@@ -76,57 +77,66 @@ cdef inline double _row_max(const real* x, Py_ssize_t cs, Py_ssize_t C) noexcept
         return row_max_f64(x, cs, C)
 
 
-cdef inline double _sexp(const real* prec, double a, bint low) noexcept nogil:
-    # exp(a) for a = x_j - max <= 0; fl_exp32neg (float32-accurate, half the
-    # work) for float32 data when low is set. Callers set low only where no
-    # gradient entry is a difference p_j - c_j that may cancel (hard class
-    # targets without smoothing): there each entry keeps the relative accuracy
-    # of its exp. They pass it as a constant, so each inlined copy has one exp.
+cdef inline double _sexp(real xj, double m, bint low) noexcept nogil:
+    # exp(x_j - m) with m the row maximum; fl_expdiff32 (float32-accurate, all in
+    # float32 lanes) for float32 data when low is set. Callers set low only
+    # where no gradient entry is a difference p_j - c_j that may cancel (hard
+    # class targets without smoothing): there each entry keeps the relative
+    # accuracy of its exp. They pass it as a constant, so each inlined copy
+    # has one exp.
     if real is float and low:
-        return exp32neg(a)
+        return expdiff32(xj, <float>m)   # m is one of the row's float32 values
     else:
-        return exp(a)
+        return exp(xj - m)
 
 
 cdef inline double _exp_sums(const real* x, Py_ssize_t cs, Py_ssize_t C, double m,
                              Py_ssize_t y, real* g, double* so, bint low) noexcept nogil:
     # Returns S = sum_j exp(x_j - m) and sets *so to the same sum without j = y
     # (1 - p_y = So / S without cancellation); stores each exp in g if not NULL.
-    cdef double sl[8]
-    cdef double ol[8]
+    # L lanes: 16 for float32 (fl_expdiff32 then fills a 512-bit vector of
+    # floats), 8 for float64; element j goes to lane j % L.
+    cdef Py_ssize_t L = 16 if real is float else 8
+    cdef double sl[16]
+    cdef double ol[16]
     cdef double e
-    cdef Py_ssize_t j, k, C8 = C - C % 8
-    for k in range(8):
+    cdef Py_ssize_t j, k, b, CL = C - C % L
+    for k in range(L):
         sl[k] = 0.0
         ol[k] = 0.0
     # (g != NULL is loop-invariant: GCC unswitches these loops on it.)
-    for j in range(0, C8, 8):
-        for k in range(8):
-            e = _sexp(x, x[(j + k) * cs] - m, low)
+    for b in range(C // L):
+        j = b * L
+        for k in range(L):
+            e = _sexp(x[(j + k) * cs], m, low)
             if g != NULL:
                 g[j + k] = <real>e
             sl[k] = sl[k] + e
             ol[k] = ol[k] + where(j + k != y, e, 0.0)
-    if C < 8:
+    if C < L:
         for j in range(C):
-            e = _sexp(x, x[j * cs] - m, low)
+            e = _sexp(x[j * cs], m, low)
             if g != NULL:
                 g[j] = <real>e
             sl[j] = sl[j] + e
             ol[j] = ol[j] + where(j != y, e, 0.0)
-    elif C8 < C:
+    elif CL < C:
         # The tail as one full block ending at C, its first elements masked
         # out: no scalar exps. Those were already done, and where g aliases
         # x they now hold exps, so their g entry is written back unchanged.
-        for k in range(8):
-            j = C - 8 + k
-            e = _sexp(x, x[j * cs] - m, low)
+        for k in range(L):
+            j = C - L + k
+            e = _sexp(x[j * cs], m, low)
             if g != NULL:
-                g[j] = <real>where(j >= C8, e, <double>g[j])
-            sl[k] = sl[k] + where(j >= C8, e, 0.0)
-            ol[k] = ol[k] + where((j >= C8) & (j != y), e, 0.0)
-    so[0] = _tree8(ol)
-    return _tree8(sl)
+                g[j] = <real>where(j >= CL, e, <double>g[j])
+            sl[k] = sl[k] + where(j >= CL, e, 0.0)
+            ol[k] = ol[k] + where((j >= CL) & (j != y), e, 0.0)
+    if real is float:
+        so[0] = _tree8(ol) + _tree8(ol + 8)
+        return _tree8(sl) + _tree8(sl + 8)
+    else:
+        so[0] = _tree8(ol)
+        return _tree8(sl)
 
 
 cdef inline double _lin_sum(const real* x, Py_ssize_t cs, Py_ssize_t C, double m,
@@ -252,7 +262,7 @@ cdef inline void _rows8_exps(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssi
                 lin[k] = lin[k] + where(v[j] != 0, v[j] * (m[k] - t[j * 8 + k]), 0.0)
     for j in range(C):
         for k in range(8):
-            e = _sexp(x, t[j * 8 + k] - m[k], low)
+            e = _sexp(<real>t[j * 8 + k], m[k], low)
             t[j * 8 + k] = e
             S[k] = S[k] + e
             So[k] = So[k] + where(j != yr[k], e, 0.0)

@@ -25,7 +25,7 @@ cdef extern from "_vmath.h":
 cdef extern from "_vmathf.h":
     double fl_log32(double x) noexcept nogil
     double fl_log1p32(double x) noexcept nogil
-    double fl_exp32neg(double x) noexcept nogil
+    double fl_expdiff32(float x, float m) noexcept nogil
 
 ctypedef fused real:
     float
@@ -61,20 +61,24 @@ def vmath(str name, const double[::1] x, double[::1] out):
 
 
 def vmath32(str name, const double[::1] x, double[::1] out):
-    """out[i] = fl_<name>(x[i]) for name in log (log32), log1p (log1p32), exp
-    (exp32neg, for x <= 0)."""
+    """out[i] = fl_<name>32(x[i]) for name in log, log1p."""
     cdef Py_ssize_t i, n = x.shape[0]
-    cdef int which = ("log", "log1p", "exp").index(name)
+    cdef bint is_log = ("log", "log1p").index(name) == 0
     with nogil:
-        if which == 0:
+        if is_log:
             for i in range(n):
                 out[i] = fl_log32(x[i])
-        elif which == 1:
-            for i in range(n):
-                out[i] = fl_log1p32(x[i])
         else:
             for i in range(n):
-                out[i] = fl_exp32neg(x[i])
+                out[i] = fl_log1p32(x[i])
+
+
+def expdiff32(const float[::1] x, const float[::1] m, double[::1] out):
+    """out[i] = fl_expdiff32(x[i], m[i]), exp(x - m) for x <= m."""
+    cdef Py_ssize_t i, n = x.shape[0]
+    with nogil:
+        for i in range(n):
+            out[i] = fl_expdiff32(x[i], m[i])
 
 
 cdef inline double _triad_chunk(const real* x, const real* y, real* g, Py_ssize_t m) noexcept nogil:
