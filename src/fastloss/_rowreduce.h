@@ -9,8 +9,9 @@
    through exp(x - m). Without OpenMP (or -fopenmp-simd) the pragma is ignored
    and the loops run scalar with the same results.
 
-   The sums of a row stay in the kernels' fixed 8-lane order (_rowwise_math):
-   an `omp simd` sum would change with the vector width of the ISA level. */
+   The sums of a row stay in the kernels' fixed lane order (_rowwise_math: 8
+   lanes, 16 for float32 exp sums): an `omp simd` sum would change with the
+   vector width of the ISA level. */
 #ifndef FASTLOSS_ROWREDUCE_H
 #define FASTLOSS_ROWREDUCE_H
 
