@@ -80,6 +80,11 @@ def test_levels_bit_identical():
         assert not differ, (level, differ[:5])
 
 
+def _ulp32(err, scale):
+    """err in units of the float32 spacing at |scale|."""
+    return np.abs(err) / np.spacing(np.abs(scale).astype(np.float32)).astype(np.float64)
+
+
 TRANSCENDENTAL = ("poisson_nll_loss", "log_cosh_loss", "binary_cross_entropy",
                   "binary_cross_entropy_with_logits", "sigmoid_focal_loss", "soft_margin_loss", "kl_div")
 
@@ -95,13 +100,8 @@ def test_transcendental_float32_accuracy(spec):
         rv, rg = reference.__dict__[spec.name](x, y, **case)
         assert abs(v - rv) <= 1e-6 * abs(rv)
         # The float64 reference gradient rounded to float32 is the best float32 answer.
-        err = np.abs(g.astype(np.float64) - rg) / np.spacing(np.abs(rg.astype(np.float32))).astype(np.float64)
+        err = _ulp32(g.astype(np.float64) - rg, rg)
         assert err.max() <= 1.0, (case, err.max())
-
-
-def _ulp32(err, scale):
-    """err in units of the float32 spacing at |scale|."""
-    return np.abs(err) / np.spacing(np.abs(scale).astype(np.float32)).astype(np.float64)
 
 
 @pytest.mark.parametrize("shape", [(4099, 10), (203, 1000)], ids=["tile", "row"])

@@ -16,9 +16,7 @@ cnp.import_array()
 
 from numpy import may_share_memory as _may_share_memory
 
-from fastloss import _omp, _threads
-
-_get_max_threads = _omp.get_max_threads
+from fastloss._threads import resolve_n_threads
 
 
 cdef inline bint _plain(object a, cnp.PyArray_Descr* dt, int ndim, cnp.npy_intp* dims):
@@ -75,10 +73,7 @@ def pointwise(dict kernels, object x, object target, object out, object reductio
         return None
     if target is not None and _may_overlap(oa, <cnp.ndarray>target, own_out):
         return None
-    if n_threads is None and not _threads._in_forked_child:
-        nt = _get_max_threads()
-    else:
-        nt = _threads.resolve_n_threads(n_threads)  # validates (and raises) like the general path
+    nt = resolve_n_threads(n_threads)  # validates (and raises) like the general path
     g = out
     if ndim != 1:  # the kernels take 1-D views
         x = cnp.PyArray_Ravel(xa, cnp.NPY_CORDER)

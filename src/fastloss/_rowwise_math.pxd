@@ -62,11 +62,11 @@ cdef extern from "_rowreduce.h":
     double row_max_f64 "fl_row_max_f64"(const double* x, Py_ssize_t cs, Py_ssize_t n) noexcept nogil
     Py_ssize_t count_eq_f32 "fl_count_eq_f32"(const float* x, Py_ssize_t cs, Py_ssize_t n,
                                               double m) noexcept nogil
+    Py_ssize_t count_eq_f64 "fl_count_eq_f64"(const double* x, Py_ssize_t cs, Py_ssize_t n,
+                                              double m) noexcept nogil
     void tile8_max "fl_tile8_max"(const double* t, Py_ssize_t C, double* m) noexcept nogil
     void tile8_above "fl_tile8_above"(const double* t, Py_ssize_t C, const double* m,
                                       const Py_ssize_t* y, double* above) noexcept nogil
-    Py_ssize_t count_eq_f64 "fl_count_eq_f64"(const double* x, Py_ssize_t cs, Py_ssize_t n,
-                                              double m) noexcept nogil
 
 
 cdef inline double _row_max(const real* x, Py_ssize_t cs, Py_ssize_t C) noexcept nogil:

@@ -146,39 +146,58 @@ FL_INLINE double fl__log_reduce(double u, double *kd)
     return fl_asf64((iu & 0x000fffffffffffffULL) + 0x3fe6a09e667f3bcdULL);
 }
 
-FL_INLINE double fl_log(double x)
+/* x = 2^k m as fl__log_reduce, for every positive finite x: subnormals are
+   scaled by 2^54 first. */
+FL_INLINE double fl__log_split(double x, double *kd)
 {
     int sub = x < 2.2250738585072014e-308;
-    double xs = fl_blend(sub, x * 18014398509481984.0, x);               /* * 2^54 */
-    double kd;
-    double m = fl__log_reduce(xs, &kd);
-    kd = fl_blend(sub, kd - 54.0, kd);
-    double f = m - 1.0, hfsq, s;
-    double R = fl__log_tail(f, &hfsq, &s);
-    double r = kd * FL_LN2_HI - ((hfsq - (s * (hfsq + R) + kd * FL_LN2_LO)) - f);
-    /* x == 0: -inf; x < 0 (and -inf): NaN; +inf and NaN: x. */
+    double m = fl__log_reduce(fl_blend(sub, x * 18014398509481984.0, x), kd);   /* * 2^54 */
+    *kd = fl_blend(sub, *kd - 54.0, *kd);
+    return m;
+}
+
+/* log's result from its core value r: x == 0 gives -inf; x < 0 (and -inf)
+   NaN; +inf and NaN give x. */
+FL_INLINE double fl__log_special(double x, double r)
+{
     double special = fl_blend(x == 0.0, -(double)INFINITY, fl_blend(x < 0.0, (double)NAN, x));
     return fl_blend((x > 0.0) & (x < (double)INFINITY), r, special);
 }
 
-FL_INLINE double fl_log1p(double x)
+FL_INLINE double fl_log(double x)
 {
-    double u = 1.0 + x;
-    double uc = fl_blend((u > 0.0) & (u < (double)INFINITY), u, 1.0);          /* keep the core finite */
     double kd;
-    double m = fl__log_reduce(uc, &kd);
-    /* Rounding error of 1 + x, divided by u (fdlibm's correction c). */
-    double c = fl_blend(kd >= 54.0, 0.0, fl_blend(kd > 0.0, 1.0 - (u - x), x - (u - 1.0)));
-    c = c / uc;
+    double m = fl__log_split(x, &kd);
     double f = m - 1.0, hfsq, s;
     double R = fl__log_tail(f, &hfsq, &s);
-    double r = kd * FL_LN2_HI - ((hfsq - (s * (hfsq + R) + (kd * FL_LN2_LO + c))) - f);
-    /* |x| < 2^-54: log1p(x) == x (keeps -0, subnormals). */
-    r = fl_blend((x < 5.551115123125783e-17) & (x > -5.551115123125783e-17), x, r);
-    double special = fl_blend(x == -1.0, -(double)INFINITY, fl_blend(x < -1.0, (double)NAN, x));
-    return fl_blend((x > -1.0) & (x < (double)INFINITY), r, special);
+    double r = kd * FL_LN2_HI - ((hfsq - (s * (hfsq + R) + kd * FL_LN2_LO)) - f);
+    return fl__log_special(x, r);
 }
 
+/* log1p's body, shared with the float32 set (_vmathf.h): T is the type,
+   BLEND, REDUCE and TAIL its helpers, LN2_HI + LN2_LO its split of ln 2, KBIG
+   the exponent from which the correction c is below T's precision, TINY the
+   |x| under which log1p(x) == x in T (which keeps -0 and subnormals). */
+#define FL_DEFINE_LOG1P(NAME, T, BLEND, REDUCE, TAIL, LN2_HI, LN2_LO, KBIG, TINY)            \
+FL_INLINE T NAME(T x)                                                                        \
+{                                                                                            \
+    T u = (T)1 + x;                                                                          \
+    T uc = BLEND((u > (T)0) & (u < (T)INFINITY), u, (T)1);    /* keep the core finite */    \
+    T kd;                                                                                    \
+    T m = REDUCE(uc, &kd);                                                                   \
+    /* Rounding error of 1 + x, divided by u (fdlibm's correction c). */                     \
+    T c = BLEND(kd >= (T)(KBIG), (T)0, BLEND(kd > (T)0, (T)1 - (u - x), x - (u - (T)1)));   \
+    c = c / uc;                                                                              \
+    T f = m - (T)1, hfsq, s;                                                                 \
+    T R = TAIL(f, &hfsq, &s);                                                                \
+    T r = kd * LN2_HI - ((hfsq - (s * (hfsq + R) + (kd * LN2_LO + c))) - f);                \
+    r = BLEND((x < (T)(TINY)) & (x > -(T)(TINY)), x, r);                                     \
+    T special = BLEND(x == (T)-1, -(T)INFINITY, BLEND(x < (T)-1, (T)NAN, x));                \
+    return BLEND((x > (T)-1) & (x < (T)INFINITY), r, special);                               \
+}
+
+FL_DEFINE_LOG1P(fl_log1p, double, fl_blend, fl__log_reduce, fl__log_tail, FL_LN2_HI, FL_LN2_LO,
+                54.0, 5.551115123125783e-17 /* 2^-54 */)
 
 /* tanh(x) = -expm1(-2|x|) / (2 + expm1(-2|x|)), with x's sign. */
 FL_INLINE double fl_tanh(double x)

@@ -70,35 +70,17 @@ FL_INLINE float fl__logf_reduce(float u, float *kd)
    rounded to float32, so log(v) near v = 1 is accurate too. */
 FL_INLINE double fl_log32(double v)
 {
-    int sub = v < 2.2250738585072014e-308;
-    double vs = fl_blend(sub, v * 18014398509481984.0, v);               /* * 2^54 */
     double kd;
-    double m = fl__log_reduce(vs, &kd);
-    kd = fl_blend(sub, kd - 54.0, kd);
+    double m = fl__log_split(v, &kd);
     float f = (float)(m - 1.0), hfsq, s;
     float R = fl__logf_tail(f, &hfsq, &s);
     double lm = (double)(f - (hfsq - s * (hfsq + R)));
     double r = kd * FL_LN2_HI + (kd * FL_LN2_LO + lm);
-    double special = fl_blend(v == 0.0, -(double)INFINITY, fl_blend(v < 0.0, (double)NAN, v));
-    return fl_blend((v > 0.0) & (v < (double)INFINITY), r, special);
+    return fl__log_special(v, r);
 }
 
-FL_INLINE float fl_log1pf(float x)
-{
-    float u = 1.0f + x;
-    float uc = fl_blendf((u > 0.0f) & (u < INFINITY), u, 1.0f);
-    float kd;
-    float m = fl__logf_reduce(uc, &kd);
-    /* Rounding error of 1 + x, divided by u (fdlibm's correction c). */
-    float c = fl_blendf(kd >= 25.0f, 0.0f, fl_blendf(kd > 0.0f, 1.0f - (u - x), x - (u - 1.0f)));
-    c = c / uc;
-    float f = m - 1.0f, hfsq, s;
-    float R = fl__logf_tail(f, &hfsq, &s);
-    float r = kd * FLF_LN2_HI - ((hfsq - (s * (hfsq + R) + (kd * FLF_LN2_LO + c))) - f);
-    r = fl_blendf((x < 2.9802322e-08f) & (x > -2.9802322e-08f), x, r);   /* |x| < 2^-25 */
-    float special = fl_blendf(x == -1.0f, -INFINITY, fl_blendf(x < -1.0f, NAN, x));
-    return fl_blendf((x > -1.0f) & (x < INFINITY), r, special);
-}
+FL_DEFINE_LOG1P(fl_log1pf, float, fl_blendf, fl__logf_reduce, fl__logf_tail, FLF_LN2_HI, FLF_LN2_LO,
+                25.0f, 2.9802322e-08f /* 2^-25 */)
 
 /* exp(r) - 1 for |r| <= ln2/2 in float32: Taylor to degree 7 (the first
    omitted term is below 5.2e-9 relative, 0.09 float32 ulp), Estrin's scheme. */
