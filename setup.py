@@ -1,4 +1,7 @@
-"""Build the fastloss Cython extensions, with OpenMP where the compiler has it.
+"""Build policy of the fastloss extensions: which modules, for which SIMD levels,
+with which compiler flags. (What the kernels compute lives in the registry, the
+templates and the .pxd files; generating the kernel sources is the ``generate``
+command, tools/gen_kernels.py, which ``build_ext`` runs first.)
 
 Environment switches:
   FASTLOSS_NO_OPENMP=1        build without OpenMP (single-threaded kernels).
@@ -6,9 +9,11 @@ Environment switches:
   FASTLOSS_OPENMP_PREFIX=DIR  macOS: where libomp lives (include/ and lib/).
   FASTLOSS_SIMD_LEVELS=a,b    build only these SIMD levels of the kernel modules
                               (e.g. "baseline" for a quick development build).
+  FASTLOSS_DEBUG_INFO=1       keep debug information (-g); release builds drop it.
 
 Kernel modules (KERNEL_MODULES) are compiled once per SIMD level of the target
-(x86-64: baseline, avx2, avx512; elsewhere baseline only) from the same source;
+(x86-64: baseline, avx2, avx512; elsewhere baseline only) from one source, each
+cythonized into a build directory of its level (no per-level copies in src/);
 fastloss._dispatch imports the best one the CPU supports.
 """
 
@@ -21,51 +26,19 @@ import textwrap
 from pathlib import Path
 
 import numpy
-from Cython import Tempita
 from Cython.Build import cythonize
-from setuptools import Extension, setup
+from setuptools import Command, Extension, setup
 from setuptools.command.build_ext import build_ext
 
 HERE = Path(__file__).resolve().parent
 PKG = HERE / "src" / "fastloss"
 
 
-def generate_pointwise_kernels():
-    """Expand _pointwise.pyx.tp for the pointwise losses of the registry."""
-    registry = runpy.run_path(str(PKG / "_registry.py"))
-    losses = [
-        {"name": s.name, "has_target": s.target != "none", "params": list(s.param_names),
-         "cols": [(a.name, a.fill) for a in s.array_params]}
-        for s in registry["pointwise_specs"]()
-    ]
-    _write_if_changed(PKG / "_pointwise.pyx", Tempita.sub((PKG / "_pointwise.pyx.tp").read_text(), losses=losses))
-
-
-def generate_rowwise_kernels():
-    """Expand _rowwise.pyx.tp for the rowwise losses of the registry."""
-    registry = runpy.run_path(str(PKG / "_registry.py"))
-    losses = []
-    for s in registry["rowwise_specs"]():
-        kernels = [(k, f"{k}_row", "class" if kind == "class" else "dense")
-                   for kind, k in s.kernels.items()]
-        losses.append({
-            "name": s.name, "kernels": kernels, "cols": list(s.array_param_names),
-            "params": [p for p in s.param_names if p != "ignore_index"],
-            "binary": s.binary_input, "rows8": s.rows8,
-        })
-    _write_if_changed(PKG / "_rowwise.pyx", Tempita.sub((PKG / "_rowwise.pyx.tp").read_text(), losses=losses))
-
-
-def _write_if_changed(path, text):
-    if not path.exists() or path.read_text() != text:  # keep mtime, avoid rebuilds
-        path.write_text(text)
-
-
 # Compiled once per SIMD level and chosen at import by fastloss._dispatch.
 # Adding a kernel module means adding its name here.
 KERNEL_MODULES = ("_pointwise", "_rowwise", "_simd")
-# Compiled once, for the baseline ISA.
-PLAIN_MODULES = ("_omp", "_fastpath")
+# Compiled once, for the baseline ISA (_launch: the Python side of every level's kernels).
+PLAIN_MODULES = ("_omp", "_fastpath", "_launch")
 
 _dispatch = runpy.run_path(str(PKG / "_dispatch_levels.py"))
 
@@ -88,19 +61,11 @@ def kernel_extensions():
     wanted = os.environ.get("FASTLOSS_SIMD_LEVELS", "").strip()
     if wanted:
         levels = [lv for lv in levels if lv in wanted.split(",")] or ["baseline"]
-    exts = []
-    for name in KERNEL_MODULES:
-        src = PKG / f"{name}.pyx"
-        for level in levels:
-            mod = _dispatch["module_name"](name, level)
-            if mod != name:  # same source under the level's module name (generated, ignored by git)
-                copy = PKG / f"{mod}.pyx"
-                text = src.read_text()
-                if not copy.exists() or copy.read_text() != text:
-                    copy.write_text(text)
-            ext = Extension(f"fastloss.{mod}", [f"src/fastloss/{mod}.pyx"], include_dirs=["src/fastloss"])
-            exts.append(ext)
-    return exts
+    # The same .pyx under each level's module name; BuildExt cythonizes each level
+    # into a directory of its own.
+    return [Extension(f"fastloss.{_dispatch['module_name'](name, level)}", [f"src/fastloss/{name}.pyx"],
+                      include_dirs=["src/fastloss"])
+            for name in KERNEL_MODULES for level in levels]
 
 
 # GCC only: the loss math inlined from _vmath.h makes the <name>_lg functions
@@ -130,14 +95,50 @@ def _env_flag(name):
     return os.environ.get(name, "").strip().lower() not in ("", "0", "false", "no")
 
 
+class Generate(Command):
+    """Generate the kernel sources (tools/gen_kernels.py: templates + registry)."""
+
+    description = "generate the kernel .pyx files from their templates and the registry"
+    user_options = []
+
+    def initialize_options(self):
+        pass
+
+    def finalize_options(self):
+        pass
+
+    def run(self):
+        gen = runpy.run_path(str(HERE / "tools" / "gen_kernels.py"))
+        for name in gen["generate"](PKG):
+            print(f"generated src/fastloss/{name}")
+
+
 class BuildExt(build_ext):
-    """Adds OpenMP and optimisation flags that fit the compiler actually used."""
+    """Generates and cythonizes the sources, then compiles them with the OpenMP,
+    SIMD and optimisation flags that fit the compiler actually used."""
 
     def finalize_options(self):
         super().finalize_options()
         # One compiler per core: each kernel module is built once per SIMD level.
         if not self.parallel:
             self.parallel = os.cpu_count() or 1
+
+    def run(self):
+        self.run_command("generate")
+        super().run()
+
+    def _cythonize(self):
+        # One cythonize per SIMD level, each into a directory of its own: the C of
+        # _pointwise_avx2 and of _pointwise differ only in the module name.
+        for level in dict.fromkeys(_dispatch["level_of"](e.name) for e in self.extensions):
+            exts = [e for e in self.extensions if _dispatch["level_of"](e.name) == level]
+            done = cythonize(exts, compiler_directives={"language_level": 3}, include_path=["src"],
+                             build_dir=os.path.join(self.build_temp, "cython", level),
+                             nthreads=self.parallel if isinstance(self.parallel, int) else 1)
+            # setuptools has already annotated its own Extension objects: keep them.
+            c_sources = {e.name: e.sources for e in done}
+            for ext in exts:
+                ext.sources = c_sources[ext.name]
 
     def _openmp_flags(self):
         ctype = self.compiler.compiler_type
@@ -175,6 +176,7 @@ class BuildExt(build_ext):
             shutil.rmtree(tmp, ignore_errors=True)
 
     def build_extensions(self):
+        self._cythonize()
         ctype = self.compiler.compiler_type
         if ctype == "msvc":
             cflags, lflags = ["/O2"], []
@@ -184,6 +186,10 @@ class BuildExt(build_ext):
             # if-convert and vectorise the loops. (No -ffast-math: NaN and inf
             # must keep their IEEE meaning.)
             cflags, lflags = ["-O3", "-fno-math-errno", "-fno-trapping-math", "-ffp-contract=off"], []
+            # Python's own CFLAGS carry -g: the wheel a user downloads has no use
+            # for the debug information of three SIMD levels (37 MB with it).
+            if not _env_flag("FASTLOSS_DEBUG_INFO"):
+                cflags.append("-g0")
             if _is_gcc(self.compiler):
                 # -fopenmp-simd: the `omp simd` loops of _rowreduce.h vectorise
                 # in a FASTLOSS_NO_OPENMP build too.
@@ -219,23 +225,12 @@ def _brew_libomp():
     return None
 
 
-generate_pointwise_kernels()
-generate_rowwise_kernels()
-
 extensions = [
-    # (_fastpath reads ndarray structs: NumPy's headers, a build requirement.)
+    # (_fastpath and _launch read ndarray structs: NumPy's headers, a build requirement.)
     Extension(f"fastloss.{name}", [f"src/fastloss/{name}.pyx"],
               include_dirs=["src/fastloss", numpy.get_include()],
               define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")])
     for name in PLAIN_MODULES
 ] + kernel_extensions()
 
-setup(
-    ext_modules=cythonize(
-        extensions,
-        compiler_directives={"language_level": 3},
-        include_path=["src"],
-        nthreads=os.cpu_count() or 1,
-    ),
-    cmdclass={"build_ext": BuildExt},
-)
+setup(ext_modules=extensions, cmdclass={"generate": Generate, "build_ext": BuildExt})

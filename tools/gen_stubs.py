@@ -5,7 +5,7 @@ pointwise kernel module is expanded from the same registry, so their stubs are
 generated here rather than written by hand:
 
     src/fastloss/__init__.pyi    the public API (overloads on reduction / return_grad / out)
-    src/fastloss/_pointwise.pyi  the compiled kernel modules (loosely typed: internal)
+    src/fastloss/_pointwise.pyi  the compiled kernel modules (their tables: internal)
     src/fastloss/_rowwise.pyi
 
 Signatures come from the public functions themselves (``inspect.signature``), the
@@ -121,23 +121,18 @@ def render_init(losses: Any, functions: dict[str, Any]) -> str:
 
 
 def render_kernel_module(module: str) -> str:
-    """A private compiled kernel module: its kernels, typed loosely.
+    """A private compiled kernel module: its layout and its table of nogil kernels.
 
-    The kernels are internal (the public functions validate and call them), so their
-    long positional signatures are not spelled out: each ``<name>_<f32|f64>`` the
-    built module holds is declared as a callable.
+    The kernels are internal C functions; ``fastloss._launch.bind`` turns the table
+    into callables (``fastloss._dispatch.load``).
     """
-    import importlib
-
-    mod = importlib.import_module(f"fastloss.{module}")
-    kernels = sorted(n for n in vars(mod) if n.endswith(("_f32", "_f64")))
     return "\n".join([
         HEADER,
-        f'"""Compiled kernels of fastloss.{module} (internal; called by the public API)."""\n',
-        "from typing import Any, Callable", "",
+        f'"""Compiled kernels of fastloss.{module} (internal; called through fastloss._launch)."""\n',
+        "from typing import Any", "",
         "__test__: dict[str, str]  # Cython's doctest dict",
-        "KERNELS: tuple[str, ...]", "",
-        *(f"{k}: Callable[..., Any]" for k in kernels),
+        "LAYOUT: tuple[tuple[Any, ...], ...]", "",
+        "def table() -> Any: ...",
     ]) + "\n"
 
 

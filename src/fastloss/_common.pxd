@@ -12,13 +12,6 @@ cdef enum:
     STACK_PARTIALS = 256
 
 
-cdef inline double sum_partials(const double* p, Py_ssize_t n) noexcept nogil:
-    """Pairwise sum in a fixed order: deterministic and O(log n) rounding growth."""
-    cdef Py_ssize_t h
-    if n <= 8:
-        s = 0.0
-        for h in range(n):
-            s = s + p[h]
-        return s
-    h = n // 2
-    return sum_partials(p, h) + sum_partials(p + h, n - h)
+cdef extern from "_partials.h":
+    # Pairwise sum in a fixed order: deterministic and O(log n) rounding growth.
+    double sum_partials "fl_sum_partials"(const double* p, Py_ssize_t n) noexcept nogil

@@ -1,7 +1,8 @@
 """Runtime ISA dispatch: import the fastest build of each kernel module.
 
 setup.py compiles every kernel module once per SIMD level (x86-64: baseline,
-AVX2+FMA, AVX-512; other targets: baseline only) from the same source. At
+AVX2+FMA, AVX-512; other targets: baseline only) from the same source, under
+the level's module name (``_pointwise_avx2`` ...). At
 import, the best level that the CPU (and OS) supports and that was built is
 chosen, once, for every kernel module. ``FASTLOSS_SIMD=baseline|avx2|avx512``
 caps the level (for tests, benchmarks and bug hunts).
@@ -71,9 +72,23 @@ def _choose() -> str:
 SIMD_LEVEL: str = _choose()
 
 
+#: How ``_launch`` turns each kernel module's table of nogil functions into callables.
+_BINDERS = {"_pointwise": "bind", "_rowwise": "bind", "_simd": "bind_simd"}
+_LOADED: dict[tuple[str, str], object] = {}
+
+
 def load_level(base: str, level: str):
-    """Kernel module ``base`` (e.g. "_pointwise") built for ``level``."""
-    return importlib.import_module(f"{__package__}.{module_name(base, level)}")
+    """Kernel module ``base`` (e.g. "_pointwise") built for ``level``, bound by
+    ``_launch``: a ``KernelSet`` whose attributes ``<kernel>_<f32|f64>`` are the
+    level's kernels (``_simd``: its ``SimdHelpers``)."""
+    got = _LOADED.get((base, level))
+    if got is None:
+        from . import _launch
+
+        module = importlib.import_module(f"{__package__}.{module_name(base, level)}")
+        got = getattr(_launch, _BINDERS[base])(module, level)
+        _LOADED[base, level] = got
+    return got
 
 
 def load(base: str):

@@ -1,12 +1,11 @@
 """The registry: one entry per loss, the single place where a loss is described.
 
-Pure data with no import of the compiled extension, so that ``setup.py`` (which
-generates the kernels from it), the public API, the documentation, the test
-battery and the benchmarks can all read it.
+Pure data with no import of the compiled extension, so that the build's generate
+step (``tools/gen_kernels.py``, which writes the kernels from it), the public API,
+the documentation, the test battery and the benchmarks can all read it.
 
-Adding a pointwise loss means: an entry here, its scalar math in
-``_scalar_math.pxd`` (an inline ``<name>_lg`` function returning loss and
-derivative), and its elementwise reference in ``reference.py``.
+Adding a loss: the whole checklist (the files written by hand, the generated ones
+and the commands that regenerate them) is ``docs/adding_a_loss.md``.
 """
 
 from __future__ import annotations
@@ -66,9 +65,6 @@ class LossSpec:
     kind
         ``"pointwise"``: the loss of element i depends on ``input[i]`` (and
         ``target[i]``) only; the generic pointwise kernel loops over it.
-    target
-        ``"real"``: a float array of the input's shape; ``"none"``: no target
-        (penalties on a weight vector).
         ``"rowwise"``: the input is (N, C) (class scores of N samples); the
         loss of row i depends on the whole row, and the reductions run over rows.
     target

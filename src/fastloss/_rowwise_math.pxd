@@ -19,16 +19,9 @@ zero coefficient times an infinite log-probability contributes 0.
 from libc.math cimport pow, fabs, INFINITY
 from libc.stdint cimport int64_t
 
-# exp/log/log1p from the vectorisable polynomial math that the pointwise losses use
-# (libm calls keep loops scalar; accuracy in _vmath.h).
-from fastloss._scalar_math cimport exp, log, log1p, expdiff32
-
-cdef extern from "_select.h":
-    double where "fl_where"(bint c, double a, double b) noexcept nogil
-
-ctypedef fused real:
-    float
-    double
+# The vectorisable math library (not the pointwise losses' math: a change to
+# those does not rebuild the row-wise kernels).
+from fastloss._math cimport exp, log, log1p, expdiff32, where, real
 
 
 cdef struct RowR:

@@ -24,6 +24,13 @@ def as_array(a: object, name: str) -> np.ndarray:
         raise err(f"{name} cannot be converted to a NumPy array: {e}") from None
 
 
+def _aligned(arr: np.ndarray) -> np.ndarray:
+    """``arr``, copied if its elements are not aligned (a buffer received over a
+    network can start at any byte): the kernels load whole elements, and vectors
+    of them."""
+    return arr if arr.flags.aligned else arr.copy(order="K")
+
+
 def _describe(dtype: np.dtype) -> str:
     return str(dtype) if dtype.isnative else f"{dtype} (non-native byte order)"
 
@@ -31,7 +38,7 @@ def _describe(dtype: np.dtype) -> str:
 def as_float_input(a: object, name: str) -> np.ndarray:
     """The input as a C-contiguous native float32/float64 array (no copy if it is one)."""
     arr = _float_array(a, name)
-    return np.asarray(arr, dtype=arr.dtype.newbyteorder("="), order="C")
+    return _aligned(np.asarray(arr, dtype=arr.dtype.newbyteorder("="), order="C"))
 
 
 def as_float_matrix(a: object, name: str, binary_input: bool = False) -> np.ndarray:
@@ -46,7 +53,7 @@ def as_float_matrix(a: object, name: str, binary_input: bool = False) -> np.ndar
                          f"got shape {arr.shape}")
     if not arr.dtype.isnative or any(st % arr.itemsize for st in arr.strides):
         arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
-    return arr
+    return _aligned(arr)
 
 
 def _float_array(a: object, name: str) -> np.ndarray:
@@ -93,7 +100,7 @@ def as_class_target(a: object, n_rows: int, n_classes: int, ignore_index: int | 
             i = int(np.flatnonzero(bad)[0])
             extra = "" if ignore_index is None else f" and is not ignore_index={ignore_index}"
             raise ValueError(f"target[{i}] = {arr[i]} is not a class index in [0, {n_classes}){extra}")
-    return np.ascontiguousarray(arr, dtype=np.int64)
+    return _aligned(np.ascontiguousarray(arr, dtype=np.int64))
 
 
 def as_class_vector(a: object, name: str, n: int, domain: str = "nonnegative") -> np.ndarray:
@@ -107,7 +114,7 @@ def as_class_vector(a: object, name: str, n: int, domain: str = "nonnegative") -
             raise ValueError(f"{name} must have shape ({n},) (one value per class, the input's "
                              f"last axis), got shape {arr.shape}")
         arr = np.broadcast_to(arr.reshape(()), (n,))
-    arr = np.ascontiguousarray(arr, dtype=np.float64)
+    arr = _aligned(np.ascontiguousarray(arr, dtype=np.float64))
     if not np.isfinite(arr).all() or (arr < 0).any():
         raise ValueError(f"{name} must be finite and non-negative")
     if domain == "distribution" and n and abs(arr.sum() - 1.0) > 1e-6:
@@ -122,7 +129,7 @@ def as_real_like(a: object, name: str, like: np.ndarray) -> np.ndarray:
         raise TypeError(f"{name} must be a real numeric array, got dtype {_describe(arr.dtype)}")
     if arr.shape != like.shape:
         raise ValueError(f"{name} has shape {arr.shape}, but input has shape {like.shape}")
-    return np.asarray(arr, dtype=like.dtype, order="C")
+    return _aligned(np.asarray(arr, dtype=like.dtype, order="C"))
 
 
 def as_sample_weight(a: object, like: np.ndarray) -> np.ndarray:
@@ -137,7 +144,7 @@ def as_sample_weight(a: object, like: np.ndarray) -> np.ndarray:
             f"sample_weight must have shape ({like.shape[0]},) (one weight per row of input), "
             f"got shape {arr.shape}"
         )
-    arr = np.asarray(arr, dtype=np.float64, order="C")
+    arr = _aligned(np.asarray(arr, dtype=np.float64, order="C"))
     if not np.isfinite(arr).all() or (arr < 0).any():
         raise ValueError("sample_weight must be finite and non-negative")
     return arr
@@ -170,6 +177,9 @@ def check_out(out: object, like: np.ndarray) -> np.ndarray:
         raise ValueError("out is read-only")
     if not out.flags.c_contiguous:
         raise ValueError("out must be C-contiguous")
+    if not out.flags.aligned:
+        raise ValueError("out's elements are not aligned in memory: pass a NumPy-allocated "
+                         "buffer, e.g. np.empty_like(input)")
     return out
 
 

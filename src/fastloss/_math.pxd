@@ -1,0 +1,67 @@
+# cython: language_level=3, cdivision=True
+"""The math library of the kernels: vectorisable exp/log/log1p/tanh, selects and
+the precision helpers, shared by the pointwise and the row-wise loss math.
+
+Nothing here knows a loss. Branch-free polynomial exp/log/log1p/tanh that
+GCC/clang/MSVC auto-vectorise (libm calls are opaque and keep the loops scalar);
+accuracy: see _vmath.h and _vmathf.h.
+"""
+
+cdef extern from "_select.h":
+    double where "fl_where"(bint c, double a, double b) noexcept nogil
+
+
+cdef extern from "_vmath.h":
+    double exp "fl_exp"(double x) noexcept nogil
+    double expm1 "fl_expm1"(double x) noexcept nogil
+    double log "fl_log"(double x) noexcept nogil
+    double log1p "fl_log1p"(double x) noexcept nogil
+    double tanh "fl_tanh"(double x) noexcept nogil
+    double sigmoid "fl_sigmoid"(double x) noexcept nogil
+    double log1pexp "fl_log1pexp"(double x) noexcept nogil
+    double blend "fl_blend"(bint c, double a, double b) noexcept nogil
+    ctypedef struct fl_lc:
+        double log_cosh
+        double tanh
+    fl_lc log_cosh_tanh "fl_log_cosh_tanh"(double d) noexcept nogil
+
+
+# float64 in and out with float32 polynomials inside (_vmathf.h), about 3x
+# faster than the float64 set.
+cdef extern from "_vmathf.h":
+    double log32 "fl_log32"(double x) noexcept nogil
+    double log1p32 "fl_log1p32"(double x) noexcept nogil
+    fl_lc log_cosh_tanh32 "fl_log_cosh_tanh32"(double d) noexcept nogil
+    double expdiff32 "fl_expdiff32"(float x, float m) noexcept nogil
+
+
+ctypedef fused real:
+    float
+    double
+
+
+# log_ and log1p_ take the precision of the data: float32 data the float32
+# set, float64 data the float64 set. Only the type of `prec` matters (the
+# kernel passes a zero of the data's type). Use them only for terms of the
+# loss value: a gradient computed from a transcendental keeps float64 math
+# (see _vmathf.h for why and for the measured errors).
+cdef inline double log_(real prec, double v) noexcept nogil:
+    if real is float:
+        return log32(v)
+    else:
+        return log(v)
+
+
+cdef inline double log1p_(real prec, double v) noexcept nogil:
+    if real is float:
+        return log1p32(v)
+    else:
+        return log1p(v)
+
+
+cdef inline fl_lc log_cosh_tanh_(real prec, double d) noexcept nogil:
+    # tanh (the gradient) in float64 either way; log cosh's log1p follows prec.
+    if real is float:
+        return log_cosh_tanh32(d)
+    else:
+        return log_cosh_tanh(d)
