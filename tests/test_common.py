@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+from fastloss import _launch
 from fastloss.testing import check_grad
 
 from helpers import (DTYPES, arrays_for, as64, assert_close, evaluate, loss_params, nan_site,
@@ -96,16 +97,13 @@ def test_hypothesis_against_reference(spec, dtype):
     check()
 
 
-@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
-@pytest.mark.parametrize("spec,params,reduction,weighted",
-                         loss_params(reductions=True, weights=True, all_params=False))
-def test_bit_identical_across_thread_counts(spec, params, reduction, weighted, dtype):
-    # Big enough to run in parallel, with a ragged last chunk and rows of 3.
-    arrays = arrays_for(spec, (100_003, 3), dtype, seed=5)
+def _check_thread_counts(spec, params, reduction, weighted, dtype, n_rows, threads):
+    # Rows of 3, a ragged last chunk; every thread count gives the same bits.
+    arrays = arrays_for(spec, (n_rows, 3), dtype, seed=5)
     kw = dict(resolve(spec, params, arrays[0]), reduction=reduction)
     if weighted:
-        kw["sample_weight"] = weights_for(spec, 100_003)
-    results = [public(spec)(*arrays, return_grad=True, n_threads=t, **kw) for t in (1, 2, 3, 4, 7)]
+        kw["sample_weight"] = weights_for(spec, n_rows)
+    results = [public(spec)(*arrays, return_grad=True, n_threads=t, **kw) for t in threads]
     v1, g1 = results[0]
     for v, g in results[1:]:
         if reduction == "none":
@@ -113,6 +111,28 @@ def test_bit_identical_across_thread_counts(spec, params, reduction, weighted, d
         else:
             assert v == v1 or (np.isnan(v) and np.isnan(v1))
         assert np.array_equal(g, g1, equal_nan=True)
+
+
+# Just above the size where the kernels go parallel (9 chunks of 4096 elements: 1, 2,
+# 3, 4 and 7 threads split them differently), for every loss and option.
+_JUST_PARALLEL_ROWS = _launch.PARALLEL_MIN // 3 + 11
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("spec,params,reduction,weighted",
+                         loss_params(reductions=True, weights=True, all_params=False))
+def test_bit_identical_across_thread_counts(spec, params, reduction, weighted, dtype):
+    _check_thread_counts(spec, params, reduction, weighted, dtype, _JUST_PARALLEL_ROWS,
+                         (1, 2, 3, 4, 7))
+
+
+# The full matrix on 25 chunks, uneven per thread count, for one loss of each kernel shape.
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("spec,params,reduction,weighted", [
+    p for p in loss_params(reductions=True, weights=True, all_params=False)
+    if p.values[0].name in ("huber_loss", "binary_cross_entropy_with_logits", "cross_entropy")])
+def test_bit_identical_across_thread_counts_many_chunks(spec, params, reduction, weighted, dtype):
+    _check_thread_counts(spec, params, reduction, weighted, dtype, 100_003, (1, 2, 3, 4, 5, 7, 8))
 
 
 @pytest.mark.parametrize("spec", specs(differentiable=True))
@@ -178,6 +198,7 @@ def test_empty_input(spec):
     assert none.shape == none_shape(spec, arrays[0]) == (0,)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("spec", specs(differentiable=True))
 def test_float32_value_accurate_at_ten_million(spec):
     arrays = arrays_for(spec, (10**7,), np.float32, seed=7)
