@@ -113,8 +113,8 @@ def _check_thread_counts(spec, params, reduction, weighted, dtype, n_rows, threa
         assert np.array_equal(g, g1, equal_nan=True)
 
 
-# Just above the size where the kernels go parallel (9 chunks of 4096 elements: 1, 2,
-# 3, 4 and 7 threads split them differently), for every loss and option.
+# Just above the size where the kernels go parallel (9 chunks of 4096 elements: 2, 3
+# and 7 threads split them differently), for every loss and option.
 _JUST_PARALLEL_ROWS = _launch.PARALLEL_MIN // 3 + 11
 
 
@@ -123,14 +123,16 @@ _JUST_PARALLEL_ROWS = _launch.PARALLEL_MIN // 3 + 11
                          loss_params(reductions=True, weights=True, all_params=False))
 def test_bit_identical_across_thread_counts(spec, params, reduction, weighted, dtype):
     _check_thread_counts(spec, params, reduction, weighted, dtype, _JUST_PARALLEL_ROWS,
-                         (1, 2, 3, 4, 7))
+                         (1, 2, 3, 7))
 
 
-# The full matrix on 25 chunks, uneven per thread count, for one loss of each kernel shape.
-@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+# The full matrix on 25 chunks, uneven per thread count, for one loss of each kernel
+# shape (float32; float64 runs the same loops).
+@pytest.mark.parametrize("dtype", [np.float32], ids=["f32"])
 @pytest.mark.parametrize("spec,params,reduction,weighted", [
     p for p in loss_params(reductions=True, weights=True, all_params=False)
-    if p.values[0].name in ("huber_loss", "binary_cross_entropy_with_logits", "cross_entropy")])
+    if p.values[0].name in ("huber_loss", "binary_cross_entropy_with_logits", "cross_entropy")
+    and p.values[2] != "sum"])  # (sum runs the same loops as mean)
 def test_bit_identical_across_thread_counts_many_chunks(spec, params, reduction, weighted, dtype):
     _check_thread_counts(spec, params, reduction, weighted, dtype, 100_003, (1, 2, 3, 4, 5, 7, 8))
 

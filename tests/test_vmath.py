@@ -5,6 +5,8 @@ function evaluated in extended precision (np.longdouble, 80-bit on x86-64),
 over arguments that span every binade plus the special values.
 """
 
+import functools
+
 import numpy as np
 import pytest
 
@@ -41,6 +43,14 @@ def _args(name, rng):
     return x
 
 
+@functools.lru_cache(maxsize=None)
+def _reference(name):
+    """The arguments of ``name`` and its long double values (shared by every level)."""
+    x = _args(name, np.random.default_rng(1))
+    with np.errstate(all="ignore"):
+        return x, FUNCS[name][0](x.astype(np.longdouble))
+
+
 def _ulp_err(got, ref):
     ref64 = ref.astype(np.float64)
     spacing = np.spacing(np.abs(ref64)).astype(np.longdouble)
@@ -55,12 +65,10 @@ def _ulp_err(got, ref):
 @pytest.mark.parametrize("name", sorted(FUNCS))
 def test_max_ulp(level, name):
     simd = _dispatch.load_level("_simd", level)
-    ref_f, _, bound = FUNCS[name]
-    x = _args(name, np.random.default_rng(1))
+    bound = FUNCS[name][2]
+    x, ref = _reference(name)
     out = np.empty_like(x)
     simd.vmath(name, x, out)
-    with np.errstate(all="ignore"):
-        ref = ref_f(x.astype(np.longdouble))
     with np.errstate(over="ignore"):
         finite = np.isfinite(ref.astype(np.float64))
     assert np.array_equal(np.isfinite(out), finite), x[np.isfinite(out) != finite][:5]
