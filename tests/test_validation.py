@@ -165,3 +165,88 @@ class TestAcceptedTarget:
         yi = np.round(y).astype(np.int32)
         assert_close(*public(spec)(x, yi, return_grad=True), *ref(spec)(*as64([x, yi])),
                      np.float32)
+
+
+def _unaligned(a):
+    """A copy of ``a`` whose data starts one byte past an aligned address."""
+    buf = np.zeros(a.nbytes + 1, np.uint8)
+    u = np.frombuffer(buf.data, dtype=a.dtype, count=a.size, offset=1).reshape(a.shape)
+    u[...] = a
+    assert not u.flags.aligned
+    return u
+
+
+@pytest.mark.parametrize("spec", specs())
+def test_unaligned_arrays_give_the_aligned_result(spec):
+    # e.g. buffers received over a network: copied before a kernel reads them.
+    arrays = arrays_for(spec, (7, 5), np.float64, seed=2)
+    expected = evaluate(spec, *arrays)
+    got = evaluate(spec, *[_unaligned(a) if a.dtype.kind == "f" else a for a in arrays])
+    for e, g in zip(expected, got):
+        if e is None:  # a metric's gradient
+            assert g is None
+        else:
+            assert np.array_equal(g, e, equal_nan=True)
+
+
+@pytest.mark.parametrize("spec", specs(differentiable=True))
+def test_unaligned_out_is_refused_untouched(spec):
+    arrays = arrays_for(spec, (7, 5), np.float64, seed=2)
+    out = _unaligned(np.full_like(arrays[0], 7.0))
+    with pytest.raises(ValueError, match="out.*aligned"):
+        call(spec, *arrays, out=out)
+    assert (out == 7.0).all()
+
+
+class TestKernelGuard:
+    """The compiled kernels check their arrays themselves (_launch): a call that does
+    not fit raises before anything is written, never reads or writes out of bounds."""
+
+    def _pointwise(self):
+        from fastloss import _dispatch
+
+        return _dispatch.load("_pointwise").mse_loss_f64
+
+    def test_wrong_dtype(self):
+        k = self._pointwise()
+        x = np.ones(10, np.float32)
+        with pytest.raises(TypeError, match="x must be an aligned native float64"):
+            k(x, x, None, None, None, 1, 1.0, 1)
+
+    def test_short_target_and_grad_leave_grad_untouched(self):
+        k = self._pointwise()
+        x, g = np.ones(10), np.full(10, 5.0)
+        with pytest.raises(ValueError, match="target must have 10 elements"):
+            k(x, np.ones(9), g, None, None, 1, 1.0, 1)
+        with pytest.raises(ValueError, match="grad must have 10 elements"):
+            k(x, x, g[:9], None, None, 1, 1.0, 1)
+        assert (g == 5.0).all()
+
+    def test_weights_must_match_rows(self):
+        k = self._pointwise()
+        x = np.ones(12)
+        with pytest.raises(ValueError, match="weight must have 4 elements"):
+            k(x, x, None, None, np.ones(3), 3, 1.0, 1)
+        assert k(x, x, None, None, np.ones(4), 3, 1.0, 1) == 0.0
+
+    def test_read_only_grad(self):
+        k = self._pointwise()
+        x = np.ones(4)
+        g = np.zeros(4)
+        g.flags.writeable = False
+        with pytest.raises(ValueError, match="grad must be writable"):
+            k(x, x, g, None, None, 1, 1.0, 1)
+
+    def test_rowwise_class_vector_length(self):
+        from fastloss import _dispatch
+
+        k = _dispatch.load("_rowwise").nll_loss_f64
+        x, t = np.arange(12.0).reshape(4, 3), np.array([0, 1, 2, 0])
+        with pytest.raises(ValueError, match="3 entries"):
+            k(x, t, -100, None, None, None, 1.0, 1, np.ones(2))
+        assert k(x, t, -100, None, None, None, 1.0, 1, np.ones(3))[0] == -(0 + 4 + 8 + 9)
+
+    def test_argument_count(self):
+        k = self._pointwise()
+        with pytest.raises(TypeError, match="takes 8 arguments"):
+            k(np.ones(3), np.ones(3))

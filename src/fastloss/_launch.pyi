@@ -3,6 +3,8 @@
 from types import ModuleType
 from typing import Any
 
+from typing_extensions import disjoint_base
+
 __test__: dict[str, str]  # Cython's doctest dict
 
 CHUNK: int
@@ -10,10 +12,12 @@ PARALLEL_MIN: int
 VMATH: tuple[str, ...]
 VMATH32: tuple[str, ...]
 
+@disjoint_base
 class PointwiseKernel:
     name: str
     def __call__(self, *args: Any) -> float: ...
 
+@disjoint_base
 class RowwiseKernel:
     name: str
     def __call__(self, *args: Any) -> tuple[float, float]: ...
@@ -25,6 +29,7 @@ class KernelSet:
     def __init__(self, module: ModuleType, level: str) -> None: ...
     def __getattr__(self, name: str) -> Any: ...
 
+@disjoint_base
 class SimdHelpers:
     level: str
     def vmath(self, name: str, x: Any, out: Any) -> None: ...

@@ -1,4 +1,4 @@
-# cython: language_level=3
+# cython: language_level=3, auto_pickle=False
 """The Python-facing side of the kernels: compiled once, for every SIMD level.
 
 The kernel modules (``_pointwise``, ``_rowwise`` and their ``_avx2`` /
@@ -217,6 +217,13 @@ class KernelSet:
 
     def __repr__(self):
         return f"<fastloss kernels {self.module.__name__} ({self.level}): {len(self.KERNELS)} x 2>"
+
+    def __getattr__(self, name):
+        # Only reached for a name that bind() did not set (reads __dict__, so that
+        # a half-made instance cannot recurse here).
+        d = self.__dict__
+        raise AttributeError(f"kernel set {d.get('level')!r} has no kernel {name!r}; it has "
+                             f"{', '.join(d.get('KERNELS', ()))} (each _f32 and _f64)")
 
 
 def bind(module, str level):

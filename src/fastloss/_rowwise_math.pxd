@@ -162,6 +162,29 @@ cdef inline double _hot(double a, double logS, double m, double zy) noexcept nog
     return where(a != 0, a * (logS + (m - zy)), 0.0 * logS)
 
 
+cdef inline void _softmax_end(double a, double b, double V, double cst, double gs,
+                              double m, double zy, double S, double So, double lin,
+                              const double* v, Py_ssize_t y, bint grad,
+                              double* loss, double* r, double* gy) noexcept nogil:
+    # The end of a softmax row from its sums, for the row path and the 8-row tile
+    # alike (one definition of the formulas; the two differ only in how they sum):
+    # the loss; if grad, r, the factor of every stored exp e_j in the gradient
+    # (g_j = r e_j - gs b v_j), and gy, the target's entry a (p_y - 1) +
+    # b (V p_y - v_y), with p_y - 1 = -So / S: in double and without the
+    # cancellation of p_y - 1 where p_y ~ 1.
+    cdef double logS = log(S)
+    cdef double l = _hot(a, logS, m, zy)
+    if b != 0:
+        l = l + b * (V * logS + lin)
+    loss[0] = l + cst
+    if grad:
+        r[0] = gs * (a + b * V) / S
+        if b != 0:
+            gy[0] = -gs * a * (So / S) + gs * b * (V * (exp(zy - m) / S) - v[y])
+        else:
+            gy[0] = -gs * a * (So / S)
+
+
 cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
                                 double a, double b, const double* v, double V, double cst,
                                 real* g, double gs) noexcept nogil:
@@ -170,7 +193,7 @@ cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_s
     cdef double m = _row_max(x, cs, C)
     cdef double zy = x[y * cs]
     cdef double correct = _is_top1(x, cs, y, m)
-    cdef double S, So, lin = 0.0, r, q
+    cdef double S, So, lin = 0.0, loss, r, gy
     cdef Py_ssize_t j
     if b != 0:  # before _exp_sums, which may overwrite x (g may alias it)
         lin = _lin_sum(x, cs, C, m, v)
@@ -178,26 +201,15 @@ cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_s
         S = _exp_sums(x, cs, C, m, y, g, &So, True)
     else:
         S = _exp_sums(x, cs, C, m, y, g, &So, False)
-    cdef double logS = log(S)
-    cdef double loss = _hot(a, logS, m, zy)
-    if b != 0:
-        loss = loss + b * (V * logS + lin)
-    loss = loss + cst
+    _softmax_end(a, b, V, cst, gs, m, zy, S, So, lin, v, y, g != NULL, &loss, &r, &gy)
     if g != NULL:
-        r = gs * (a + b * V) / S
         if b != 0:
             for j in range(C):
                 g[j] = <real>(r * g[j] - gs * b * v[j])
         else:
             for j in range(C):
                 g[j] = <real>(r * g[j])
-        # The target's entry a (p_y - 1) + b (V p_y - v_y) with p_y - 1 = -q: in
-        # double and without the cancellation of p_y - 1 where p_y ~ 1.
-        q = So / S
-        if b != 0:
-            g[y] = <real>(-gs * a * q + gs * b * (V * (exp(zy - m) / S) - v[y]))
-        else:
-            g[y] = <real>(-gs * a * q)
+        g[y] = <real>gy
     return RowR(loss, correct)
 
 
@@ -206,7 +218,8 @@ cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_s
 # a sum, a log) that leaves the vector units idle. For contiguous rows of at most
 # ROWS8_MAX_C classes, the kernels hand over 8 rows at a time: they are copied into
 # a tile whose lanes are the rows, and every step is then one vector operation for
-# 8 rows (one vector log instead of 8 scalar ones). Same formulas as the row path.
+# 8 rows (one vector log instead of 8 scalar ones). The sums are the tile's own;
+# the loss and gradient formulas are the row path's (_softmax_end, _focal_end).
 
 cdef enum:
     ROWS8_MAX_C = 16
@@ -284,9 +297,9 @@ cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t c
     cdef double lin[8]
     cdef double zy[8]
     cdef double rr[8]
+    cdef double gy[8]
     cdef Py_ssize_t yr[8]
     cdef Py_ssize_t j, k
-    cdef double logS, q
     for k in range(8):
         yr[k] = <Py_ssize_t>labels[k]
     if b == 0:
@@ -294,15 +307,10 @@ cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t c
     else:
         _rows8_exps(x, rs, cs, C, yr, t, m, zy, S, So, correct, b, v, lin, False)
     for k in range(8):
-        logS = log(S[k])
-        loss[k] = _hot(a[k], logS, m[k], zy[k])
-        if b != 0:
-            loss[k] = loss[k] + b * (V * logS + lin[k])
-        loss[k] = loss[k] + cst
+        _softmax_end(a[k], b, V, cst, gs[k], m[k], zy[k], S[k], So[k], lin[k], v, yr[k],
+                     g != NULL, &loss[k], &rr[k], &gy[k])
     if g == NULL:
         return
-    for k in range(8):
-        rr[k] = gs[k] * (a[k] + b * V) / S[k]
     if b != 0:
         for j in range(C):
             for k in range(8):
@@ -312,12 +320,7 @@ cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t c
             for k in range(8):
                 t[j * 8 + k] = rr[k] * t[j * 8 + k]
     for k in range(8):
-        # The target's entry without the cancellation of p_y - 1 (as _softmax_class).
-        q = So[k] / S[k]
-        if b != 0:
-            t[yr[k] * 8 + k] = -gs[k] * a[k] * q + gs[k] * b * (V * (exp(zy[k] - m[k]) / S[k]) - v[yr[k]])
-        else:
-            t[yr[k] * 8 + k] = -gs[k] * a[k] * q
+        t[yr[k] * 8 + k] = gy[k]
     _rows8_store(t, C, g)
 
 
@@ -425,32 +428,42 @@ cdef inline Consts softmax_focal_loss_consts(Py_ssize_t C, const double* alpha,
     return _no_consts()
 
 
+cdef inline void _focal_end(double al, double gamma, double gs, double m, double zy,
+                            double S, double So, bint grad, double* loss, double* r,
+                            double* gy) noexcept nogil:
+    # The end of a focal-loss row from its sums, for the row path and the 8-row tile
+    # alike: l = alpha_y q^gamma L, L = -log p_y, q = 1 - p_y summed from the other
+    # classes; if grad, dl/dx_c = K (p_c - [c = y]), K = alpha (q^g + g p L q^(g-1))
+    # (the second term tends to 0 where q = 0): r = gs K / S is the factor of every
+    # stored exp, gy = -gs K q the target's entry (= r e_y - gs K, without its
+    # cancellation where p_y ~ 1).
+    cdef double L = log(S) + (m - zy)
+    cdef double q = So / S
+    cdef double qg = pow(q, gamma)
+    cdef double K
+    loss[0] = where(al != 0, al * qg * L, 0.0 * S)
+    if grad:
+        K = al * (qg + where((q > 0) & (gamma != 0), gamma * (exp(zy - m) / S) * L * pow(q, gamma - 1.0), 0.0))
+        r[0] = gs * K / S
+        gy[0] = -gs * K * q
+
+
 cdef inline RowR softmax_focal_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
                                         const double* alpha, real* g, double gs, Consts kc,
                                         double gamma) noexcept nogil:
-    # l = alpha_y q^gamma L, L = -log p_y, q = 1 - p_y summed from the other classes.
     cdef double m = _row_max(x, cs, C)
     cdef double zy = x[y * cs]
     cdef double correct = _is_top1(x, cs, y, m)
-    cdef double S, So, K, r, ey
+    cdef double S, So, loss, r, gy
     cdef Py_ssize_t j
     # Every gradient entry is K p_j or -K q, products of sums of positive
     # terms: nothing cancels, so the float32-precision exp is enough (low).
     S = _exp_sums(x, cs, C, m, y, g, &So, True)
-    cdef double al = alpha[y]
-    cdef double L = log(S) + (m - zy)
-    cdef double q = So / S
-    cdef double qg = pow(q, gamma)
-    cdef double loss = where(al != 0, al * qg * L, 0.0 * S)
+    _focal_end(alpha[y], gamma, gs, m, zy, S, So, g != NULL, &loss, &r, &gy)
     if g != NULL:
-        # dl/dx_c = K (p_c - [c = y]), K = alpha (q^g + g p L q^(g-1)); the second
-        # term tends to 0 where q = 0.
-        ey = exp(zy - m)
-        K = al * (qg + where((q > 0) & (gamma != 0), gamma * (ey / S) * L * pow(q, gamma - 1.0), 0.0))
-        r = gs * K / S
         for j in range(C):
             g[j] = <real>(r * g[j])
-        g[y] = <real>(-gs * K * q)  # = r ey - gs K, without its cancellation where p_y ~ 1
+        g[y] = <real>gy
     return RowR(loss, correct)
 
 
@@ -467,31 +480,23 @@ cdef inline void softmax_focal_loss_rows8(const real* x, Py_ssize_t rs, Py_ssize
     cdef double So[8]
     cdef double lin[8]
     cdef double zy[8]
-    cdef double K[8]
     cdef double rr[8]
+    cdef double gy[8]
     cdef Py_ssize_t yr[8]
     cdef Py_ssize_t j, k
-    cdef double al, L, q, qg, ey
     for k in range(8):
         yr[k] = <Py_ssize_t>labels[k]
     _rows8_exps(x, rs, cs, C, yr, t, m, zy, S, So, correct, 0.0, alpha, lin, True)
     for k in range(8):
-        al = alpha[yr[k]]
-        L = log(S[k]) + (m[k] - zy[k])
-        q = So[k] / S[k]
-        qg = pow(q, gamma)
-        loss[k] = where(al != 0, al * qg * L, 0.0 * S[k])
-        ey = exp(zy[k] - m[k])
-        K[k] = al * (qg + where((q > 0) & (gamma != 0), gamma * (ey / S[k]) * L * pow(q, gamma - 1.0), 0.0))
-        rr[k] = gs[k] * K[k] / S[k]
+        _focal_end(alpha[yr[k]], gamma, gs[k], m[k], zy[k], S[k], So[k], g != NULL,
+                   &loss[k], &rr[k], &gy[k])
     if g == NULL:
         return
     for j in range(C):
         for k in range(8):
             t[j * 8 + k] = rr[k] * t[j * 8 + k]
     for k in range(8):
-        # = rr ey - gs K, without its cancellation where p_y ~ 1 (as the row function)
-        t[yr[k] * 8 + k] = -gs[k] * K[k] * (So[k] / S[k])
+        t[yr[k] * 8 + k] = gy[k]
     _rows8_store(t, C, g)
 
 
