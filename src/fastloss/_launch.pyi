@@ -13,13 +13,15 @@ VMATH: tuple[str, ...]
 VMATH32: tuple[str, ...]
 
 @disjoint_base
-class PointwiseKernel:
+class _Kernel:
     name: str
+
+@disjoint_base
+class PointwiseKernel(_Kernel):
     def __call__(self, *args: Any) -> float: ...
 
 @disjoint_base
-class RowwiseKernel:
-    name: str
+class RowwiseKernel(_Kernel):
     def __call__(self, *args: Any) -> tuple[float, float]: ...
 
 class KernelSet:

@@ -86,7 +86,31 @@ cdef Py_ssize_t _vectors(tuple args, Py_ssize_t start, int count, const double**
     return ncol
 
 
-cdef class PointwiseKernel:
+cdef class _Kernel:
+    """What every kernel callable holds: its dtype, the counts of its trailing
+    vector and scalar arguments, its name."""
+
+    cdef int typenum
+    cdef int n_cols
+    cdef int n_params
+    cdef readonly str name
+
+    cdef Py_ssize_t _check_count(self, tuple args, Py_ssize_t fixed) except -1:
+        """Raise unless args has ``fixed`` arguments, then the vectors and the
+        scalars; return the index of the first vector."""
+        cdef Py_ssize_t want = fixed + self.n_cols + self.n_params
+        if len(args) != want:
+            raise TypeError(f"kernel {self.name} takes {want} arguments, got {len(args)}")
+        return fixed
+
+    cdef int _scalars(self, tuple args, Py_ssize_t start, double* params) except -1:
+        cdef int i
+        for i in range(self.n_params):
+            params[i] = args[start + i]
+        return 0
+
+
+cdef class PointwiseKernel(_Kernel):
     """``kernel(x, [target,] grad, loss_out, weight, row_len, gscale, n_threads,
     *vectors, *params) -> sum_i w_i l_i`` over 1-D contiguous arrays of n > 0
     elements; fills ``grad`` (if not None) with gscale w_i dl_i/dx_i and
@@ -95,18 +119,11 @@ cdef class PointwiseKernel:
     float64 arrays of one length ncol (element k uses entry k % ncol)."""
 
     cdef pointwise_fn fn
-    cdef int typenum
     cdef bint has_y
-    cdef int n_cols
-    cdef int n_params
-    cdef readonly str name
 
     def __call__(self, *args):
-        cdef Py_ssize_t nargs = len(args)
         cdef Py_ssize_t first = 2 if self.has_y else 1
-        if nargs != first + 6 + self.n_cols + self.n_params:
-            raise TypeError(f"kernel {self.name} takes {first + 6 + self.n_cols + self.n_params} "
-                            f"arguments, got {nargs}")
+        cdef Py_ssize_t vec = self._check_count(args, first + 6)
         cdef PointwiseCall c
         cdef cnp.ndarray x = _array(args[0], "x", self.typenum, 1, False)
         cdef Py_ssize_t n = cnp.PyArray_SIZE(x)
@@ -124,10 +141,8 @@ cdef class PointwiseKernel:
                                          n // c.row_len, False)
         c.gscale = args[first + 4]
         c.n_threads = args[first + 5]
-        c.ncol = _vectors(args, first + 6, self.n_cols, c.cols, 0)
-        cdef int i
-        for i in range(self.n_params):
-            c.params[i] = args[first + 6 + self.n_cols + i]
+        c.ncol = _vectors(args, vec, self.n_cols, c.cols, 0)
+        self._scalars(args, vec + self.n_cols, c.params)
         cdef double total = 0.0
         cdef int rc
         with nogil:
@@ -137,7 +152,7 @@ cdef class PointwiseKernel:
         return total
 
 
-cdef class RowwiseKernel:
+cdef class RowwiseKernel(_Kernel):
     """``kernel(x, target, [ignore_index,] grad, loss_out, weight, gscale, n_threads,
     *vectors, *params) -> (sum_i w_i l_i, rows whose top-1 prediction is right)``
     for a non-empty (N, C) input of any strides. ``target``: N int64 class indices
@@ -147,18 +162,11 @@ cdef class RowwiseKernel:
     arrays of C entries."""
 
     cdef rowwise_fn fn
-    cdef int typenum
     cdef bint classes
-    cdef int n_cols
-    cdef int n_params
-    cdef readonly str name
 
     def __call__(self, *args):
-        cdef Py_ssize_t nargs = len(args)
         cdef Py_ssize_t first = 3 if self.classes else 2
-        if nargs != first + 5 + self.n_cols + self.n_params:
-            raise TypeError(f"kernel {self.name} takes {first + 5 + self.n_cols + self.n_params} "
-                            f"arguments, got {nargs}")
+        cdef Py_ssize_t vec = self._check_count(args, first + 5)
         cdef RowwiseCall c
         cdef cnp.ndarray x = _array(args[0], "x", self.typenum, 2, False)
         cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(x)
@@ -189,13 +197,12 @@ cdef class RowwiseKernel:
         c.w = <const double*>_contiguous(args[first + 2], "weight", cnp.NPY_FLOAT64, 1, c.N, False)
         c.gscale = args[first + 3]
         c.n_threads = args[first + 4]
-        _vectors(args, first + 5, self.n_cols, c.cols, c.C)
+        _vectors(args, vec, self.n_cols, c.cols, c.C)
         cdef int i
         for i in range(self.n_cols):
             if c.cols[i] == NULL:
                 raise ValueError(f"kernel {self.name} needs its {self.n_cols} class vector(s)")
-        for i in range(self.n_params):
-            c.params[i] = args[first + 5 + self.n_cols + i]
+        self._scalars(args, vec + self.n_cols, c.params)
         cdef double total = 0.0, correct = 0.0
         cdef int rc
         with nogil:
