@@ -50,13 +50,14 @@ cdef cnp.ndarray _array(object a, str what, int typenum, int ndim, bint writable
 
 cdef void* _contiguous(object a, str what, int typenum, int ndim, Py_ssize_t size,
                        bint writable) except? NULL:
-    """Data pointer of a C-contiguous array of ``size`` elements (NULL for None)."""
+    """Data pointer of a C-contiguous array of ``size`` elements (any size if
+    ``size`` < 0; NULL for None)."""
     if a is None:
         return NULL
     cdef cnp.ndarray arr = _array(a, what, typenum, ndim, writable)
     if not cnp.PyArray_IS_C_CONTIGUOUS(arr):
         raise ValueError(f"kernel argument {what} must be C-contiguous")
-    if cnp.PyArray_SIZE(arr) != size:
+    if size >= 0 and cnp.PyArray_SIZE(arr) != size:
         raise ValueError(f"kernel argument {what} must have {size} elements, got {arr.size}")
     return cnp.PyArray_DATA(arr)
 
@@ -72,13 +73,12 @@ cdef Py_ssize_t _vectors(tuple args, Py_ssize_t start, int count, const double**
         if v is None:
             cols[i] = NULL
             continue
-        size = cnp.PyArray_SIZE(_array(v, "vector", cnp.NPY_FLOAT64, 1, False)) \
-            if cnp.PyArray_Check(v) else -1
+        cols[i] = <const double*>_contiguous(v, "vector", cnp.NPY_FLOAT64, 1, -1, False)
+        size = cnp.PyArray_SIZE(<cnp.ndarray>v)
         if ncol and size != ncol or length > 0 and size != length or size < 1:
             raise ValueError(f"kernel vector arguments must have {length or ncol or 'one'} "
                              f"entries each, got {size}")
         ncol = size
-        cols[i] = <const double*>_contiguous(v, "vector", cnp.NPY_FLOAT64, 1, size, False)
     if ncol:
         for i in range(count):
             if cols[i] == NULL:
@@ -125,12 +125,11 @@ cdef class PointwiseKernel(_Kernel):
         cdef Py_ssize_t first = 2 if self.has_y else 1
         cdef Py_ssize_t vec = self._check_count(args, first + 6)
         cdef PointwiseCall c
-        cdef cnp.ndarray x = _array(args[0], "x", self.typenum, 1, False)
-        cdef Py_ssize_t n = cnp.PyArray_SIZE(x)
+        c.x = _contiguous(args[0], "x", self.typenum, 1, -1, False)
+        cdef Py_ssize_t n = cnp.PyArray_SIZE(<cnp.ndarray>args[0])
         if n == 0:
             raise ValueError(f"kernel {self.name} needs a non-empty input")
         c.n = n
-        c.x = _contiguous(x, "x", self.typenum, 1, n, False)
         c.y = _contiguous(args[1], "target", self.typenum, 1, n, False) if self.has_y else NULL
         c.g = _contiguous(args[first], "grad", self.typenum, 1, n, True)
         c.lo = _contiguous(args[first + 1], "loss_out", self.typenum, 1, n, True)
