@@ -64,14 +64,56 @@ def peers(n, number=5000, repeat=5):
     return {k: min(timeit.repeat(f, number=number, repeat=repeat)) / number for k, f in out.items()}
 
 
+def _best(f, number=20000, repeat=7):
+    f()
+    return min(timeit.repeat(f, number=number, repeat=repeat)) / number
+
+
+def rowwise_calls(name, shape, dtype=np.float32):
+    """Per-call time of each call form of a row-wise loss, and of its raw kernel."""
+    spec = fastloss.REGISTRY[name]
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal(shape).astype(dtype)
+    t = rng.integers(0, shape[1], shape[0])
+    g = np.empty_like(x)
+    f = getattr(fastloss, name)
+    k = getattr(_dispatch.load("_rowwise"), f"{spec.kernels['class']}_"
+                f"{'f32' if dtype == np.float32 else 'f64'}")
+    vectors = [np.full(shape[1], a.fill) for a in spec.array_params]
+    params = [float(p.default) for p in spec.params if p.name != "ignore_index"]
+    ignore = [-100] if "ignore_index" in spec.param_names else [-1]
+    nt = fastloss.get_num_threads() if hasattr(fastloss, "get_num_threads") else 1
+    return {
+        "out=": _best(lambda: f(x, t, out=g)),
+        "return_grad": _best(lambda: f(x, t, return_grad=True)),
+        "value": _best(lambda: f(x, t)),
+        "raw kernel": _best(lambda: k(x, t, *ignore, g, None, None, 1.0 / shape[0], nt,
+                                      *vectors, *params)),
+    }
+
+
 def main_overhead():
-    print(f"SIMD level {_dispatch.SIMD_LEVEL}; mse_loss float32, value+grad with out=, 1 thread default")
+    print(f"SIMD level {_dispatch.SIMD_LEVEL}; float32, 1 thread default")
+    print("pointwise, value+grad with out= / return_grad=True / value only:")
     for name in ("mse_loss", "huber_loss", "poisson_nll_loss"):
+        spec = fastloss.REGISTRY[name]
+        f = getattr(fastloss, name)
         for n in (1, 1000):
             t = per_call(name, n)
             k = raw_kernel(name, n)
-            print(f"  {name:<18} N={n:<5} call {t * 1e6:6.2f} us   raw kernel {k * 1e6:6.2f} us   "
-                  f"Python layer {(t - k) * 1e6:5.2f} us")
+            arrays = make_arrays(spec, (n,), np.float32)
+            rg = _best(lambda: f(*arrays, return_grad=True))
+            v = _best(lambda: f(*arrays))
+            print(f"  {name:<18} N={n:<5} out= {t * 1e6:5.2f} us  return_grad {rg * 1e6:5.2f} us  "
+                  f"value {v * 1e6:5.2f} us   raw kernel {k * 1e6:5.2f} us   "
+                  f"Python layer (out=) {(t - k) * 1e6:5.2f} us")
+    print("row-wise, class targets (each form minus the raw kernel):")
+    for name, shape in (("cross_entropy", (32, 10)), ("cross_entropy", (256, 10)),
+                        ("softmax_focal_loss", (32, 10)), ("multi_margin_loss", (32, 10))):
+        r = rowwise_calls(name, shape)
+        raw = r.pop("raw kernel")
+        print(f"  {name:<18} {str(shape):<10} raw kernel {raw * 1e6:5.2f} us; " + ", ".join(
+            f"{k} {v * 1e6:5.2f} us (+{(v - raw) * 1e6:4.2f})" for k, v in r.items()))
     for n in (1, 1000):
         print(f"  peers N={n}: " + ", ".join(f"{k} {v * 1e6:.1f} us" for k, v in peers(n).items()))
 

@@ -32,6 +32,11 @@ def test_fast_equals_general(monkeypatch, spec, shape, dtype):
         v2, r2 = _general(monkeypatch, spec, *arrays, reduction=reduction, out=g2)
         assert r1 is g1 and r2 is g2
         assert v1 == v2 and g1.tobytes() == g2.tobytes()
+        # without out=: the value alone, and a new gradient with return_grad=True
+        v3, r3 = getattr(fastloss, spec.name)(*arrays, reduction=reduction, return_grad=True)
+        assert v3 == v1 and r3.tobytes() == g1.tobytes() and r3.dtype == g1.dtype
+        assert r3.shape == g1.shape and r3.flags.c_contiguous and r3.flags.owndata
+        assert getattr(fastloss, spec.name)(*arrays, reduction=reduction) == v1
 
 
 def test_signature_is_real():
@@ -105,10 +110,14 @@ def test_fast_path_takes_plain_calls_and_declines_the_rest():
     y = np.ones((2, 3), np.float32)
     out = np.empty_like(x)
 
-    def call(x=x, y=y, out=out, reduction="mean", n_threads=None):
-        return _fastpath.pointwise(kernels, x, y, out, reduction, n_threads, (), spec.reductions)
+    def call(x=x, y=y, out=out, reduction="mean", n_threads=None, return_grad=False):
+        return _fastpath.pointwise(kernels, x, y, out, return_grad, reduction, n_threads, (),
+                                   spec.reductions)
 
     assert call() == (1.0, out) and call()[1] is out
+    assert call(out=None) == 1.0
+    v, g = call(out=None, return_grad=True)
+    assert v == 1.0 and g.shape == x.shape and g.dtype == x.dtype and g is not out
     assert call(reduction="sum") == (6.0, out)
     assert call(out=x) is not None                                    # exact alias: in place
     ro = np.empty_like(x)
@@ -133,3 +142,130 @@ def test_fast_path_takes_plain_calls_and_declines_the_rest():
         assert call(**kw) is None, why
     with pytest.raises(ValueError, match="n_threads"):
         call(n_threads=0)
+
+
+ROWWISE_FAST = sorted(_api.ROWWISE_PLANS)
+
+
+def _rowwise_general(monkeypatch, name, *args, **kw):
+    with monkeypatch.context() as m:
+        m.setitem(_api.ROWWISE_PLANS, name, lambda a: None)
+        return getattr(fastloss, name)(*args, **kw)
+
+
+def _same(a, b):
+    """Equal results, bit for bit (values, gradients, counts; NaN equal to NaN)."""
+    if isinstance(a, tuple):
+        return isinstance(b, tuple) and len(a) == len(b) and all(map(_same, a, b))
+    if isinstance(a, np.ndarray):
+        return isinstance(b, np.ndarray) and a.dtype == b.dtype and a.shape == b.shape \
+            and a.tobytes() == b.tobytes()
+    return type(a) is type(b) and (a == b or (a != a and b != b))
+
+
+def test_rowwise_plans_cover_the_class_losses():
+    # Every row-wise loss with class-index targets and no required class vector
+    # has a fast path (the others always take the general path).
+    expect = {s.name for s in fastloss.REGISTRY.values()
+              if s.kind == "rowwise" and "class" in s.kernels and not s.binary_input
+              and not any(a.required for a in s.array_params)}
+    assert set(ROWWISE_FAST) == expect
+    assert "cross_entropy" in ROWWISE_FAST
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1, 1), (32, 10), (9, 3), (300, 7)])
+@pytest.mark.parametrize("name", ROWWISE_FAST)
+def test_rowwise_fast_equals_general(monkeypatch, name, shape, dtype):
+    spec = fastloss.REGISTRY[name]
+    rng = np.random.default_rng(sum(shape))
+    x = (3 * rng.standard_normal(shape)).astype(dtype)
+    t = rng.integers(0, shape[1], shape[0])
+    has_ignore = "ignore_index" in spec.param_names
+    if has_ignore and shape[0] > 2:
+        t[::3] = -100
+    calls = [dict(reduction=r) for r in spec.reductions]
+    if spec.differentiable:
+        calls += [dict(reduction=r, return_grad=True) for r in spec.reductions]
+        calls += [dict(out="buffer"), dict(out="buffer", reduction="sum", n_threads=2)]
+    if spec.accuracy_option:
+        calls += [dict(return_accuracy=True), dict(return_accuracy=True, return_grad=True)]
+    if has_ignore:
+        calls += [dict(ignore_index=0, return_grad=True), dict(ignore_index=5)]  # t: -100 -> it
+    for p in spec.params:
+        if p.type is float and p.examples:
+            calls.append({p.name: float(p.examples[0]), "return_grad": spec.differentiable})
+    for kw in calls:
+        fast_kw, general_kw = dict(kw), dict(kw)
+        if kw.get("out") == "buffer":
+            fast_kw["out"], general_kw["out"] = np.full_like(x, 7), np.full_like(x, 7)
+        tk = np.where(t == -100, kw["ignore_index"], t) if "ignore_index" in kw else t
+        fast = getattr(fastloss, name)(x, tk, **fast_kw)
+        general = _rowwise_general(monkeypatch, name, x, tk, **general_kw)
+        assert _same(fast, general), kw
+        if "out" in fast_kw:
+            assert fast[1] is fast_kw["out"]
+
+
+class _Recorder:
+    def __init__(self, plan):
+        self.plan, self.answered = plan, []
+
+    def __call__(self, a):
+        r = self.plan(a)
+        self.answered.append(r is not None)
+        return r
+
+
+def test_rowwise_fast_path_takes_plain_calls_and_declines_the_rest(monkeypatch):
+    """The plan answers the plain call, declines everything else (so that the
+    general path validates and raises), and never writes out= when it declines."""
+    rec = _Recorder(_api.ROWWISE_PLANS["cross_entropy"])
+    monkeypatch.setitem(_api.ROWWISE_PLANS, "cross_entropy", rec)
+    x = np.random.default_rng(1).standard_normal((6, 4)).astype(np.float32)
+    t = np.array([0, 1, 2, 3, -100, 1])
+    ro = np.zeros_like(x)
+    ro.flags.writeable = False
+    buf = np.zeros(30, np.float32)
+    plain = [dict(), dict(out=np.empty_like(x)), dict(return_grad=True), dict(reduction="sum"),
+             dict(reduction="none"), dict(label_smoothing=0.25), dict(ignore_index=-100),
+             dict(return_accuracy=True), dict(n_threads=2)]
+    for kw in plain:
+        fastloss.cross_entropy(x, t, **kw)
+        assert rec.answered.pop(), kw
+    declined = {
+        "class weights": dict(weight=np.ones(4)),
+        "sample_weight": dict(sample_weight=np.ones(6)),
+        "int label_smoothing": dict(label_smoothing=0),
+        "numpy float label_smoothing": dict(label_smoothing=np.float64(0.1)),
+        "read-only out": dict(out=ro),
+        "overlapping out": dict(x=buf[:24].reshape(6, 4), out=buf[1:25].reshape(6, 4)),
+        "strided input": dict(x=np.repeat(x, 2, axis=1)[:, ::2]),
+        "int32 target": dict(t=t.astype(np.int32)),
+        "probability target": dict(t=np.full((6, 4), 0.25, np.float32)),
+        "list target": dict(t=t.tolist()),
+        "float16 input": dict(x=x.astype(np.float16)),
+    }
+    for why, kw in declined.items():
+        kw = dict(kw)
+        xx, tt = kw.pop("x", x), kw.pop("t", t)
+        try:
+            fastloss.cross_entropy(xx, tt, **kw)
+        except (TypeError, ValueError):
+            pass
+        assert rec.answered.pop() is False, why
+    # Bad labels: declined before anything is written, then named by the general path.
+    for bad, match in ((np.array([0, 1, 2, 4, 0, 0]), r"target\[3\] = 4"),
+                       (np.array([0, -1, 2, 3, 0, 0]), r"target\[1\] = -1")):
+        out = np.full_like(x, 7)
+        with pytest.raises(ValueError, match=match):
+            fastloss.cross_entropy(x, bad, out=out)
+        assert rec.answered.pop() is False and (out == 7).all()
+    with pytest.raises(ValueError, match="label_smoothing"):
+        fastloss.cross_entropy(x, t, label_smoothing=1.5)
+    assert rec.answered.pop() is False
+    with pytest.raises(ValueError, match="n_threads"):
+        fastloss.cross_entropy(x, t, n_threads=0)
+    # every row ignored: "mean" is NaN with a zero gradient, as the general path
+    v, g = fastloss.cross_entropy(x, np.full(6, -100), return_grad=True)
+    assert rec.answered.pop() and np.isnan(v) and not g.any()

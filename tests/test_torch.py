@@ -129,6 +129,19 @@ def test_backward_twice_with_retain_graph():
     assert torch.allclose(x.grad, 2 * g1, rtol=1e-15)
 
 
+def test_second_derivative_is_refused_not_wrong():
+    # fastloss computes no second derivative: with create_graph=True the gradient
+    # must not silently differentiate as if the stored gradient were constant.
+    x = torch.randn(6, dtype=torch.float64, requires_grad=True)
+    y = torch.randn(6, dtype=torch.float64)
+    w = torch.randn(6, dtype=torch.float64, requires_grad=True)
+    v = ft.mse_loss(x * w, y)
+    with pytest.raises(RuntimeError, match="mse_loss: no second derivative.*create_graph"):
+        torch.autograd.grad(v, x, create_graph=True)
+    (g,) = torch.autograd.grad(ft.mse_loss(x * w, y), x)  # without create_graph: right
+    assert torch.allclose(g, 2 * (x * w - y) * w / 6, rtol=1e-14)
+
+
 def test_errors():
     x = torch.randn(4, 3, dtype=torch.float64, requires_grad=True)
     y = torch.randn(4, 3, dtype=torch.float64)

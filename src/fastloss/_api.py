@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import inspect
 import math
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -68,11 +70,11 @@ def _default_args(spec, params):
 
 def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_grad, out,
                     n_threads, params):
-    if out is not None and sample_weight is None and spec.input_range is None:
+    if sample_weight is None and spec.input_range is None and type(return_grad) is bool:
         args = _default_args(spec, params)
         if args is not None:
-            r = _fastpath.pointwise(kernels, x, target, out, reduction, n_threads, args,
-                                    spec.reductions)
+            r = _fastpath.pointwise(kernels, x, target, out, return_grad, reduction, n_threads,
+                                    args, spec.reductions)
             if r is not None:
                 return r
     x = as_float_input(x, spec.input_name)
@@ -243,7 +245,8 @@ def _public(spec: LossSpec, call):
     """The public function of ``spec``: a generated plain Python function with the
     real signature (Python binds the arguments itself, no ``Signature.bind`` per
     call, and its TypeErrors name the function), that passes its arguments as a
-    dict to ``call``."""
+    dict to ``call`` (kept in CALLS for fastloss.torch, which has the dict)."""
+    CALLS[spec.name] = call
     sig = _signature(spec)
     defaults = {}
     parts = []
@@ -280,12 +283,52 @@ def _make_pointwise(spec: LossSpec):
     ))
 
 
+def _rowwise_plan(spec: LossSpec, kernels) -> _fastpath.RowwisePlan | None:
+    """The C fast path of a row-wise loss's common call (class-index targets)."""
+    if "class" not in spec.kernels or spec.binary_input or any(a.required for a in spec.array_params):
+        return None
+    scalars = [p for p in spec.params if p.name != "ignore_index"]
+    inf = math.inf
+
+    def bounds(p):
+        if p.type is not float:
+            return None
+        return (-inf if p.low is None else float(p.low), inf if p.high is None else float(p.high),
+                p.low_open, p.high_open)
+
+    ignore = [p for p in spec.params if p.name == "ignore_index"]
+    return _fastpath.RowwisePlan(
+        {dt: kernels["class", dt] for dt in _SUFFIX}, spec.input_name,
+        spec.array_param_names, tuple(float(a.fill) for a in spec.array_params),
+        tuple(p.name for p in scalars), tuple(p.default for p in scalars),
+        tuple(check_param(p, p.default) for p in scalars), tuple(bounds(p) for p in scalars),
+        bool(ignore), ignore[0].default if ignore else None, spec.mean_over != "rows",
+        spec.differentiable, spec.accuracy_option)
+
+
 def _make_rowwise(spec: LossSpec):
     module = _dispatch.load("_rowwise")
     kernels = {(kind, dt): getattr(module, f"{name}_{sfx}")
                for kind, name in spec.kernels.items() for dt, sfx in _SUFFIX.items()}
-    return _public(spec, lambda a: _rowwise_call(spec, kernels, a))
+    plan = _rowwise_plan(spec, kernels)
+    if plan is None:
+        return _public(spec, lambda a: _rowwise_call(spec, kernels, a))
+    ROWWISE_PLANS[spec.name] = plan
+    name = spec.name
 
+    def call(a):
+        r = ROWWISE_PLANS[name](a)
+        return _rowwise_call(spec, kernels, a) if r is None else r
+
+    return _public(spec, call)
+
+
+#: name -> the row-wise fast path (tests swap in one that always declines).
+ROWWISE_PLANS: dict[str, _fastpath.RowwisePlan] = {}
+
+
+#: name -> the public function's body, taking every argument by name in one dict.
+CALLS: dict[str, Callable[[dict[str, Any]], Any]] = {}
 
 _FACTORIES = {"pointwise": _make_pointwise, "rowwise": _make_rowwise}
 

@@ -1,15 +1,19 @@
 # cython: language_level=3, boundscheck=False, wraparound=False
-"""The per-call fast path of the pointwise losses, in C.
+"""The per-call fast path of the losses, in C.
 
-A 1-element call spends most of its time in Python checking that the arrays
-are plain (exact ndarray, native float dtype, C-contiguous, writable ``out``,
-equal shapes, no overlap): ``x.flags`` alone builds a Python object. Here
-those are reads of the array struct. Anything unusual returns None and the
-caller takes the general path in ``_api``, which validates and raises the named
-errors; this module never raises for bad input, it only declines.
+A small call spends most of its time in Python checking that the arrays are
+plain (exact ndarray, native dtype, C-contiguous, writable ``out``, equal
+shapes, no overlap): ``x.flags`` alone builds a Python object. Here those are
+reads of the array struct, and for the row-wise losses one pass over the class
+labels that checks their range and counts the rows not ignored (the "mean"
+denominator). Anything unusual returns None and the caller takes the general
+path in ``_api``, which validates and raises the named errors; this module
+never raises for bad input (only ``n_threads`` is validated, as there), it only
+declines. It never writes an output before it has decided to take the call.
 """
 
 cimport numpy as cnp
+from libc.stdint cimport int64_t
 from libc.string cimport memcmp
 
 cnp.import_array()
@@ -40,19 +44,30 @@ cdef inline bint _may_overlap(cnp.ndarray out, cnp.ndarray a, bint own_out):
     return _may_share_memory(out, a)
 
 
-def pointwise(dict kernels, object x, object target, object out, object reduction,
-              object n_threads, tuple args, object reductions):
-    """(value, out) for the common call, or None to take the general path.
+cdef inline bint _plain_out(object out, cnp.PyArray_Descr* dt, int ndim, cnp.npy_intp* dims,
+                            cnp.ndarray a, object b):
+    # out is plain, writable, and either a (or b) itself or not overlapping them.
+    if not _plain(out, dt, ndim, dims) or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>out):
+        return False
+    cdef bint own_out = _owns(<cnp.ndarray>out)
+    if _may_overlap(<cnp.ndarray>out, a, own_out):
+        return False
+    return b is None or not _may_overlap(<cnp.ndarray>out, <cnp.ndarray>b, own_out)
+
+
+def pointwise(dict kernels, object x, object target, object out, bint return_grad,
+              object reduction, object n_threads, tuple args, object reductions):
+    """The common call's result (``value``, or ``(value, grad)`` with ``out`` or
+    ``return_grad``), or None to take the general path.
 
     The common call: C-contiguous native float ndarrays of one dtype and shape,
-    ``out`` given and writable, reduction "mean" or "sum" (and in ``reductions``,
-    the loss's), n > 0, ``out`` either
-    x (or target) itself or not overlapping them. ``args`` are the kernel's
-    trailing arguments (the loss parameters, already checked)."""
-    if type(x) is not cnp.ndarray or type(out) is not cnp.ndarray:
+    reduction "mean" or "sum" (and in ``reductions``, the loss's), n > 0,
+    ``out`` None or writable and either x (or target) itself or not overlapping
+    them. ``args`` are the kernel's trailing arguments (the loss parameters,
+    already checked)."""
+    if type(x) is not cnp.ndarray:
         return None
     cdef cnp.ndarray xa = <cnp.ndarray>x
-    cdef cnp.ndarray oa = <cnp.ndarray>out
     cdef cnp.PyArray_Descr* dt = cnp.PyArray_DESCR(xa)
     kernel = kernels.get(<object>dt)  # native float32/float64 only: other dtypes miss
     if kernel is None:
@@ -60,24 +75,23 @@ def pointwise(dict kernels, object x, object target, object out, object reductio
     cdef int ndim = cnp.PyArray_NDIM(xa)
     cdef cnp.npy_intp* dims = cnp.PyArray_DIMS(xa)
     cdef cnp.npy_intp n = cnp.PyArray_SIZE(xa)
-    if (n == 0 or not cnp.PyArray_ISCARRAY_RO(xa) or not _plain(out, dt, ndim, dims)
-            or not cnp.PyArray_ISWRITEABLE(oa)):
+    if n == 0 or not cnp.PyArray_ISCARRAY_RO(xa):
         return None
     if target is not None and not _plain(target, dt, ndim, dims):
         return None
     cdef bint mean = reduction == "mean"
     if (not mean and reduction != "sum") or reduction not in reductions:
         return None
-    cdef bint own_out = _owns(oa)
-    if _may_overlap(oa, xa, own_out):
-        return None
-    if target is not None and _may_overlap(oa, <cnp.ndarray>target, own_out):
+    if out is not None and not _plain_out(out, dt, ndim, dims, xa, target):
         return None
     nt = resolve_n_threads(n_threads)  # validates (and raises) like the general path
+    if out is None and return_grad:
+        out = cnp.PyArray_EMPTY(ndim, dims, cnp.PyArray_TYPE(xa), 0)
     g = out
     if ndim != 1:  # the kernels take 1-D views
         x = cnp.PyArray_Ravel(xa, cnp.NPY_CORDER)
-        g = cnp.PyArray_Ravel(oa, cnp.NPY_CORDER)
+        if g is not None:
+            g = cnp.PyArray_Ravel(<cnp.ndarray>out, cnp.NPY_CORDER)
         if target is not None:
             target = cnp.PyArray_Ravel(<cnp.ndarray>target, cnp.NPY_CORDER)
     cdef double scale = 1.0 / <double>n if mean else 1.0
@@ -85,4 +99,171 @@ def pointwise(dict kernels, object x, object target, object out, object reductio
         total = kernel(x, g, None, None, 1, scale, nt, *args)
     else:
         total = kernel(x, target, g, None, None, 1, scale, nt, *args)
-    return (total / <double>n if mean else total, out)
+    value = total / <double>n if mean else total
+    return value if out is None else (value, out)
+
+
+cdef Py_ssize_t _scan_labels(const int64_t* t, Py_ssize_t n, int64_t n_classes,
+                             bint has_ignore, int64_t ignore) noexcept nogil:
+    """The number of rows not ignored, or -1 if a label is neither a class
+    index in [0, n_classes) nor (with has_ignore) the ignored value."""
+    cdef Py_ssize_t i, valid = 0
+    cdef int64_t v
+    cdef bint bad = False
+    for i in range(n):
+        v = t[i]
+        if has_ignore and v == ignore:
+            continue
+        bad |= (v < 0) | (v >= n_classes)
+        valid += 1
+    return -1 if bad else valid
+
+
+cdef class RowwisePlan:
+    """The row-wise fast path of one loss: ``plan(a)`` answers the common call
+    (``a``: the public function's arguments by name) or returns None.
+
+    The common call: a C-contiguous native float (N, C) input, N, C > 0; a
+    C-contiguous native int64 target of N class indices; no per-class vector
+    and no sample_weight; every other parameter its default object, except
+    ``ignore_index`` (any int) and float parameters given as floats in their
+    bounds; reduction "mean", "sum" or "none"; ``out`` None or plain, writable
+    and apart from the input and target. The class vectors are the loss's
+    fills, built once per C and cached."""
+
+    cdef dict kernels           # dtype -> the "class" kernel
+    cdef tuple vector_names     # per-class vector parameters (must be None)
+    cdef tuple fills            # their fills
+    cdef tuple names            # scalar parameters the kernel takes, in order
+    cdef tuple defaults         # their default objects
+    cdef tuple checked          # and their checked values
+    cdef tuple bounds           # (low, high, low_open, high_open) of float ones, else None
+    cdef str input_name
+    cdef bint has_ignore
+    cdef object ignore_default
+    cdef bint count_valid       # "mean" divides by the rows not ignored (else by N)
+    cdef bint differentiable
+    cdef bint accuracy_option
+    cdef dict vectors           # C -> tuple of read-only fill vectors
+
+    def __init__(self, dict kernels, str input_name, tuple vector_names, tuple fills,
+                 tuple names, tuple defaults, tuple checked, tuple bounds, bint has_ignore,
+                 object ignore_default, bint count_valid, bint differentiable,
+                 bint accuracy_option):
+        self.kernels = kernels
+        self.input_name = input_name
+        self.vector_names, self.fills = vector_names, fills
+        self.names, self.defaults, self.checked, self.bounds = names, defaults, checked, bounds
+        self.has_ignore, self.ignore_default = has_ignore, ignore_default
+        self.count_valid = count_valid
+        self.differentiable, self.accuracy_option = differentiable, accuracy_option
+        self.vectors = {}
+
+    cdef tuple _fill_vectors(self, Py_ssize_t C):
+        v = self.vectors.get(C)
+        if v is None:
+            arrays = []
+            for fill in self.fills:
+                arr = cnp.PyArray_EMPTY(1, <cnp.npy_intp*>&C, cnp.NPY_FLOAT64, 0)
+                arr.fill(fill)
+                arr.flags.writeable = False
+                arrays.append(arr)
+            v = tuple(arrays)
+            if len(self.vectors) < 64:  # a loop uses a few class counts
+                self.vectors[C] = v
+        return <tuple>v
+
+    cdef object _params(self, dict a):
+        """The kernel's scalar arguments, or None to decline."""
+        cdef Py_ssize_t i
+        cdef double v, lo, hi
+        values = None
+        for i in range(len(self.names)):
+            given = a[self.names[i]]
+            if given is self.defaults[i]:
+                continue
+            b = self.bounds[i]
+            if b is None or type(given) is not float:
+                return None
+            v = <double>given
+            lo, hi = b[0], b[1]
+            if not (v >= lo and v <= hi) or (b[2] and v == lo) or (b[3] and v == hi):
+                return None  # NaN too
+            if values is None:
+                values = list(self.checked)
+            values[i] = v
+        return self.checked if values is None else tuple(values)
+
+    def __call__(self, dict a):
+        x = a[self.input_name]
+        target = a["target"]
+        if type(x) is not cnp.ndarray or type(target) is not cnp.ndarray:
+            return None
+        cdef cnp.ndarray xa = <cnp.ndarray>x
+        cdef cnp.ndarray ta = <cnp.ndarray>target
+        kernel = self.kernels.get(<object>cnp.PyArray_DESCR(xa))
+        if (kernel is None or cnp.PyArray_NDIM(xa) != 2 or not cnp.PyArray_ISCARRAY_RO(xa)
+                or cnp.PyArray_TYPE(ta) != cnp.NPY_INT64 or not cnp.PyArray_ISNOTSWAPPED(ta)
+                or cnp.PyArray_NDIM(ta) != 1 or not cnp.PyArray_ISCARRAY_RO(ta)):
+            return None
+        cdef Py_ssize_t N = cnp.PyArray_DIM(xa, 0), C = cnp.PyArray_DIM(xa, 1)
+        if N == 0 or C == 0 or cnp.PyArray_DIM(ta, 0) != N:
+            return None
+        for name in self.vector_names:
+            if a[name] is not None:
+                return None
+        if a.get("sample_weight") is not None:
+            return None
+        params = self._params(a)
+        if params is None:
+            return None
+        reduction = a["reduction"]
+        if reduction != "mean" and reduction != "sum" and reduction != "none":
+            return None
+        want_acc = a.get("return_accuracy", False)
+        if want_acc is not True and want_acc is not False:
+            return None
+        cdef bint return_grad = False
+        out = None
+        if self.differentiable:
+            out = a["out"]
+            return_grad = out is not None or a["return_grad"] is True
+            if a["return_grad"] is not True and a["return_grad"] is not False:
+                return None
+            if out is not None and not _plain_out(out, cnp.PyArray_DESCR(xa), 2,
+                                                  cnp.PyArray_DIMS(xa), xa, target):
+                return None
+        cdef int64_t ignore = -1
+        if self.has_ignore:
+            iv = a["ignore_index"]
+            if iv is not self.ignore_default and type(iv) is not int:
+                return None
+            if not (-(2**63) <= iv < 2**63):
+                return None
+            ignore = iv
+        cdef const int64_t* labels = <const int64_t*>cnp.PyArray_DATA(ta)
+        cdef Py_ssize_t valid
+        with nogil:
+            valid = _scan_labels(labels, N, C, self.has_ignore, ignore)
+        if valid < 0:
+            return None  # the general path names the label
+        nt = resolve_n_threads(a["n_threads"])  # validates (and raises) like the general path
+        cdef double denom = <double>valid if self.count_valid else <double>N
+        if return_grad and out is None:
+            out = cnp.PyArray_EMPTY(2, cnp.PyArray_DIMS(xa), cnp.PyArray_TYPE(xa), 0)
+        loss_out = None
+        if reduction == "none":
+            loss_out = cnp.PyArray_ZEROS(1, <cnp.npy_intp*>&N, cnp.PyArray_TYPE(xa), 0)
+        cdef bint mean = reduction == "mean"
+        cdef double gscale = (1.0 / denom if denom else 0.0) if mean else 1.0
+        total, correct = kernel(x, target, ignore, out, loss_out, None, gscale, nt,
+                                *self._fill_vectors(C), *params)
+        if loss_out is not None:
+            value = loss_out
+        elif mean:
+            value = total / denom if denom else float("nan")
+        else:
+            value = total
+        if return_grad:
+            return ((value, out, int(correct)) if want_acc else (value, out))
+        return (value, int(correct)) if want_acc else value

@@ -21,18 +21,23 @@ import inspect
 
 import numpy as np
 import torch
-from torch.autograd.function import once_differentiable
 
-from ._api import FUNCTIONS
+from ._api import CALLS, FUNCTIONS
 from ._registry import LOSSES, LossSpec
 
 __all__ = sorted(FUNCTIONS) + ["FastlossFunction"]
 
 _NOT_HERE = ("return_grad", "out")
+_INPUT_NAME = {spec.name: spec.input_name for spec in LOSSES}
 
 
 def _cpu_array(name: str, loss: str, t: torch.Tensor, *, differentiable: bool) -> np.ndarray:
-    if t.device.type != "cpu":
+    if t.is_cpu and not t.requires_grad:
+        try:
+            return t.numpy()  # shares memory; raises for a conjugate or negative view
+        except RuntimeError:
+            pass
+    if not t.is_cpu:
         raise ValueError(
             f"fastloss.torch.{loss}: {name} is on device '{t.device}'; fastloss computes on "
             f"the CPU: move it with {name}.cpu()"
@@ -50,6 +55,15 @@ def _cpu_array(name: str, loss: str, t: torch.Tensor, *, differentiable: bool) -
     return t.numpy()  # shares memory with the tensor
 
 
+def _backward(ctx, grad_output):
+    g = ctx.fastloss_grad  # kept: backward may run again with retain_graph=True
+    if grad_output.dim():
+        # reduction="none": d value[i] / d input[i, ...], one upstream factor per value element
+        grad_output = grad_output.reshape(grad_output.shape + (1,) * (g.dim() - grad_output.dim()))
+    # always a new tensor: the stored one must not become (and be accumulated into) input.grad
+    return g * grad_output.to(g.dtype)
+
+
 class FastlossFunction(torch.autograd.Function):
     """The one autograd Function behind every loss of ``fastloss.torch``.
 
@@ -61,17 +75,18 @@ class FastlossFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx, fn, input, kwargs, names, *tensors):
         loss = fn.__name__
-        x = _cpu_array("input", loss, input, differentiable=True)
-        kw = dict(kwargs)
+        kwargs[_INPUT_NAME[loss]] = _cpu_array("input", loss, input, differentiable=True)
         for name, t in zip(names, tensors):
-            kw[name] = _cpu_array(name, loss, t, differentiable=False)
-        res = fn(x, **kw, return_grad=True)
-        value, grad = res[:2]
+            kwargs[name] = _cpu_array(name, loss, t, differentiable=False)
+        kwargs["return_grad"], kwargs["out"] = True, None
+        res = CALLS[loss](kwargs)
+        value, grad = res[0], res[1]
         ctx.fastloss_grad = torch.from_numpy(grad)
+        ctx.fastloss_name = loss
         if isinstance(value, np.ndarray):
             value = torch.from_numpy(value)
         else:
-            value = torch.tensor(value, dtype=input.dtype)
+            value = torch.scalar_tensor(value, dtype=input.dtype)
         if len(res) > 2:  # return_accuracy=True: the correct count, not differentiable
             n_correct = torch.tensor(res[2], dtype=torch.int64)
             ctx.mark_non_differentiable(n_correct)
@@ -79,42 +94,60 @@ class FastlossFunction(torch.autograd.Function):
         return value
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, grad_output, *_):
-        g = ctx.fastloss_grad  # kept: backward may run again with retain_graph=True
-        if grad_output.dim():
-            # reduction="none": d value[i] / d input[i, ...], one upstream factor per value element
-            grad_output = grad_output.reshape(grad_output.shape + (1,) * (g.dim() - grad_output.dim()))
-        # always a new tensor: the stored one must not become (and be accumulated into) input.grad
-        grad_input = g * grad_output.to(g.dtype)
+        if torch.is_grad_enabled():
+            # create_graph=True records this backward pass to differentiate it again, but
+            # fastloss computes no second derivative: the stored gradient would enter that
+            # graph as a constant and give a wrong answer without an error (once_differentiable
+            # does not catch it when grad_output needs no grad).
+            raise RuntimeError(
+                f"fastloss.torch.{ctx.fastloss_name}: no second derivative; backward with "
+                "create_graph=True is not supported (use torch.nn.functional for that)")
+        grad_input = _backward(ctx, grad_output)
         return (None, grad_input, None, None) + (None,) * len(ctx.needs_input_grad[4:])
+
+
+def _call(spec: LossSpec, fn, array_names: tuple[str, ...], a: dict):
+    x = a.pop(spec.input_name)
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"fastloss.torch.{spec.name}: {spec.input_name} must be a torch.Tensor, "
+                        f"got {type(x).__name__}")
+    names = tuple(k for k in array_names if isinstance(a[k], torch.Tensor))
+    tensors = [a.pop(k) for k in names]
+    if not spec.differentiable:  # a metric (accuracy): a plain tensor, no autograd
+        kw = {n: _cpu_array(n, spec.name, t, differentiable=False) for n, t in zip(names, tensors)}
+        value = fn(_cpu_array(spec.input_name, spec.name, x, differentiable=True), **a, **kw)
+        return torch.from_numpy(value) if isinstance(value, np.ndarray) else torch.tensor(value)
+    out = FastlossFunction.apply(fn, x, a, names, *tensors)
+    if isinstance(out, tuple):  # (loss, n_correct as a Python int)
+        return out[0], int(out[1])
+    return out
 
 
 def _make(spec: LossSpec):
     fn = FUNCTIONS[spec.name]
     base = inspect.signature(fn)
     sig = base.replace(parameters=[p for n, p in base.parameters.items() if n not in _NOT_HERE])
-
-    def loss(*args, **kwargs):
-        try:
-            bound = sig.bind(*args, **kwargs)
-        except TypeError as e:
-            raise TypeError(f"fastloss.torch.{spec.name}(): {e}") from None
-        a = dict(bound.arguments)
-        x = a.pop(spec.input_name)
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"fastloss.torch.{spec.name}: {spec.input_name} must be a torch.Tensor, "
-                            f"got {type(x).__name__}")
-        names = tuple(k for k, v in a.items() if isinstance(v, torch.Tensor))
-        tensors = [a.pop(k) for k in names]
-        if not spec.differentiable:  # a metric (accuracy): a plain tensor, no autograd
-            kw = {n: _cpu_array(n, spec.name, t, differentiable=False) for n, t in zip(names, tensors)}
-            value = fn(_cpu_array(spec.input_name, spec.name, x, differentiable=True), **a, **kw)
-            return torch.from_numpy(value) if isinstance(value, np.ndarray) else torch.tensor(value)
-        out = FastlossFunction.apply(fn, x, a, names, *tensors)
-        if isinstance(out, tuple):  # (loss, n_correct as a Python int)
-            return out[0], int(out[1])
-        return out
+    # A generated function with the real signature: Python binds the arguments
+    # (sig.bind costs ~4 us per call) and its TypeErrors name the loss.
+    parts, defaults = [], {}
+    for i, p in enumerate(sig.parameters.values()):
+        if p.kind is p.KEYWORD_ONLY and "*" not in parts:
+            parts.append("*")
+        if p.default is p.empty:
+            parts.append(p.name)
+        else:
+            defaults[f"_d{i}"] = p.default
+            parts.append(f"{p.name}=_d{i}")
+    arguments = ", ".join(f"{n!r}: {n}" for n in sig.parameters)
+    src = (f"def {spec.name}({', '.join(parts)}):\n"
+           f"    return _call(_spec, _fn, _arrays, {{{arguments}}})\n")
+    # The arguments that may be tensors: the target and the array parameters.
+    arrays = tuple(n for n in ("target", *spec.array_param_names, "sample_weight")
+                   if n in sig.parameters)
+    namespace = dict(defaults, _call=_call, _spec=spec, _fn=fn, _arrays=arrays)
+    exec(compile(src, f"<fastloss.torch.{spec.name}>", "exec"), namespace)
+    loss = namespace[spec.name]
 
     loss.__name__ = loss.__qualname__ = spec.name
     loss.__module__ = "fastloss.torch"
