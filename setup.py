@@ -18,6 +18,7 @@ fastloss._dispatch imports the best one the CPU supports.
 """
 
 import os
+import re
 import runpy
 import shutil
 import sys
@@ -56,6 +57,27 @@ SIMD_FLAGS = {
 }
 
 
+def header_deps(name):
+    """The headers module ``name`` reads: ``cdef extern from`` in its source (its
+    template, for a generated one) and in the fastloss .pxd files it cimports, and
+    their ``#include``s, transitively. setuptools does not know them; as
+    ``depends`` they rebuild the module when one changes (Cython sees only .pxd)."""
+    src = PKG / f"{name}.pyx.tp"
+    todo, seen, headers = [src if src.exists() else PKG / f"{name}.pyx"], set(), set()
+    while todo:
+        path = todo.pop()
+        if path in seen or not path.exists():
+            continue
+        seen.add(path)
+        text = path.read_text()
+        for mod in re.findall(r"^\s*from fastloss\.(\w+) cimport", text, re.M):
+            todo.append(PKG / f"{mod}.pxd")
+        for h in re.findall(r'^\s*(?:cdef extern from|#include) "(\w+\.h)"', text, re.M):
+            headers.add(h)
+            todo.append(PKG / h)
+    return sorted(f"src/fastloss/{h}" for h in headers)
+
+
 def kernel_extensions():
     levels = _dispatch["build_levels"]()
     wanted = os.environ.get("FASTLOSS_SIMD_LEVELS", "").strip()
@@ -64,7 +86,7 @@ def kernel_extensions():
     # The same .pyx under each level's module name; BuildExt cythonizes each level
     # into a directory of its own.
     return [Extension(f"fastloss.{_dispatch['module_name'](name, level)}", [f"src/fastloss/{name}.pyx"],
-                      include_dirs=["src/fastloss"])
+                      include_dirs=["src/fastloss"], depends=header_deps(name))
             for name in KERNEL_MODULES for level in levels]
 
 
