@@ -56,6 +56,18 @@ for spec in LOSSES:
                 for part in (res if isinstance(res, tuple) else (res,)):
                     h.update(np.asarray(part).tobytes())
             out[f"{spec.name}-{np.dtype(dtype).name}-{params}"] = h.hexdigest()
+    if spec.float32_lanes:  # 0/1 targets (float32 lanes) and both kinds mixed in chunks
+        x, y = make_arrays(spec, (20_011,), np.float32, seed=4)[:2]
+        hard = (y > 0.5).astype(np.float32)
+        mixed = np.where(np.arange(y.size) % 7 == 0, y, hard).astype(np.float32)
+        mixed[:9000] = hard[:9000]
+        for name, t in (("hard", hard), ("mixed", mixed)):
+            h = hashlib.sha256()
+            for params in spec.cases():
+                kw = resolve(spec, params, x)
+                for part in fn(x, t, return_grad=True, **kw):
+                    h.update(np.asarray(part).tobytes())
+            out[f"{spec.name}-float32-{name}"] = h.hexdigest()
 print(json.dumps({"level": fastloss._dispatch.SIMD_LEVEL, "hashes": out}))
 """
 
@@ -140,3 +152,89 @@ def test_softmax_float32_accuracy(shape, scale):
             # |rg| + 2 s/(C n) bounds both terms, p_j / n and s / (C n)
             err = _ulp32(g - rg, np.abs(rg) + 2 * ls / shape[1] / keep.sum())
         assert err.max() <= 2.0, (case, err.max())
+
+
+LANES32 = [s for s in fastloss.REGISTRY.values() if s.float32_lanes]
+
+
+def _sigmoid_exact(z):
+    z = np.asarray(z, np.float64)
+    e = np.exp(-np.abs(z))
+    return np.where(z >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def test_lanes32_registry_matches_the_math():
+    # Exactly the losses whose float32 math has float32-lane code.
+    assert [s.name for s in LANES32] == ["binary_cross_entropy_with_logits"]
+
+
+@pytest.mark.parametrize("reduction", ["sum", "mean"])
+def test_bce_with_logits_float32_lanes_accuracy(reduction):
+    """float32 data with 0/1 targets runs in float32 lanes (_vmathf.h,
+    fl_sigmoid_parts32): each gradient element is (1 - y) sigmoid(x) or -y
+    sigmoid(-x) times a scale, within 1 ulp of the float64 result rounded to
+    float32 (the float32 best) in both tails, across every binade of x; the
+    value within 1e-6 relative."""
+    rng = np.random.default_rng(11)
+    mag = np.exp(rng.uniform(np.log(1e-30), np.log(1e3), 400_000))
+    x = np.concatenate([mag, -mag, [0.0, -0.0, 87.0, -87.0, 88.7, -88.7, 103.0, -103.0,
+                                    150.0, -150.0, 708.0, -708.0, 800.0, -800.0]]).astype(np.float32)
+    y = (rng.random(x.size) < 0.5).astype(np.float32)
+    v, g = fastloss.binary_cross_entropy_with_logits(x, y, reduction=reduction, return_grad=True)
+    x64 = x.astype(np.float64)
+    scale = 1.0 / x.size if reduction == "mean" else 1.0
+    exact = np.where(y == 0, _sigmoid_exact(x64), -_sigmoid_exact(-x64)) * scale
+    ulp = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
+    err = np.abs(g.astype(np.float64) - exact.astype(np.float32).astype(np.float64)) / ulp
+    assert err.max() <= 1.0, (err.max(), x[err.argmax()], y[err.argmax()])
+    rv, _ = reference.binary_cross_entropy_with_logits(x, y, reduction=reduction)
+    assert abs(v - rv) <= 1e-6 * abs(rv)
+
+
+def test_bce_with_logits_float32_lanes_extremes():
+    """The float32-lane math at the edges: exact tails (no 1 - sigmoid), zeros
+    and infinities as the float64 math gives them, NaN only where the input is."""
+    x = np.array([-37.0, -100.0, -104.0, 37.0, 0.0, np.inf, -np.inf, np.nan, 1e-30, -1e-30],
+                 np.float32)
+    f = fastloss.binary_cross_entropy_with_logits
+    for y in (np.zeros_like(x), np.ones_like(x)):
+        _, g = f(x, y, reduction="none", return_grad=True)
+        _, g64 = f(x.astype(np.float64), y.astype(np.float64), reduction="none", return_grad=True)
+        assert np.array_equal(np.isnan(g), np.isnan(x))
+        ok = ~np.isnan(x)
+        # float32 lanes and float64 math agree to float32 rounding, signs of zero included
+        assert np.array_equal(g[ok], g64[ok].astype(np.float32))
+        assert np.array_equal(np.signbit(g[ok]), np.signbit(g64[ok].astype(np.float32)))
+    # y = 0, x = -37: the gradient is sigmoid(-37) = 8.53e-17, not 1 - sigmoid(37) = 0
+    _, g = f(np.float32([-37.0]), np.float32([0.0]), reduction="sum", return_grad=True)
+    assert g[0] == np.float32(_sigmoid_exact(-37.0)) and g[0] > 0
+    _, g = f(np.float32([-100.0]), np.float32([0.0]), reduction="sum", return_grad=True)
+    assert g[0] == np.float32(_sigmoid_exact(-100.0))  # a float32 subnormal, rounded once
+    # weights and pos_weight scale the one term without a second rounding of it
+    xs = np.float32([88.0, 20.0, -3.0])
+    _, g = f(xs, np.float32([1, 1, 1]), pos_weight=np.full(3, 10.0), reduction="sum",
+             return_grad=True)
+    assert np.array_equal(g, (-10.0 * _sigmoid_exact(-xs.astype(np.float64))).astype(np.float32))
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+def test_bce_with_logits_float32_lanes_element_depends_on_its_inputs_only(n_threads):
+    """An element's result does not depend on the other targets of its chunk
+    (0/1 targets take the float32 lanes, others the float64 math, in every mix)
+    nor on the thread count."""
+    from fastloss._launch import CHUNK
+    rng = np.random.default_rng(2)
+    n = 3 * CHUNK + 5
+    x = (4 * rng.standard_normal(n)).astype(np.float32)
+    hard = (rng.random(n) < 0.5).astype(np.float32)
+    soft = rng.random(n).astype(np.float32)
+    mixed = np.where(rng.random(n) < 0.3, soft, hard).astype(np.float32)
+    f = fastloss.binary_cross_entropy_with_logits
+    _, gh = f(x, hard, reduction="sum", return_grad=True, n_threads=n_threads)
+    _, gs = f(x, soft, reduction="sum", return_grad=True, n_threads=n_threads)
+    _, gm = f(x, mixed, reduction="sum", return_grad=True, n_threads=n_threads)
+    is_soft = mixed != hard
+    assert np.array_equal(gm[~is_soft], gh[~is_soft])
+    assert np.array_equal(gm[is_soft], gs[is_soft])
+    _, g1 = f(x, mixed, reduction="sum", return_grad=True, n_threads=1)
+    assert np.array_equal(gm, g1)

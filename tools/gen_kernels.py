@@ -50,7 +50,8 @@ def pointwise_context(pkg: Path) -> dict:
         _check_fits(pkg, s.name, len(s.array_params), len(s.params))
         losses.append({"name": s.name, "has_target": s.target != "none",
                        "params": list(s.param_names),
-                       "cols": [(a.name, a.fill) for a in s.array_params]})
+                       "cols": [(a.name, a.fill) for a in s.array_params],
+                       "lanes32": s.float32_lanes})
     return {"losses": losses}
 
 

@@ -119,6 +119,11 @@ class LossSpec:
     # Its class-target row function has an 8-rows-at-once variant
     # ``<kernel>_rows8`` in _rowwise_math.pxd, used for contiguous rows of few classes.
     rows8: bool = False
+    # Pointwise, float32 data: the element math also exists in float32 lanes
+    # (<name>_lg32 and the predicate <name>_lanes32 in _pointwise_math.pxd, which
+    # says for which (x, y) those keep the accuracy bound); the other elements
+    # take the float64 math.
+    float32_lanes: bool = False
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -319,6 +324,7 @@ LOSSES: tuple[LossSpec, ...] = (
         name="binary_cross_entropy_with_logits",
         family="classification",
         kind="pointwise",
+        float32_lanes=True,
         target="real",
         summary="Binary cross-entropy of logits (sigmoid and BCE in one, overflow-free).",
         formula="l_i = w_c ((1 - y_i) x_i + (1 + (p_c - 1) y_i) softplus(-x_i)), p = pos_weight",

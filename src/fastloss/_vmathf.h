@@ -123,6 +123,85 @@ FL_INLINE double fl_expdiff32(float x, float m)
     return fl_blend(under, 0.0, (double)p * fl__pow2i(ki));
 }
 
+/* ---- float32 lanes with fused multiply-add ----------------------------------
+   fmaf() is one instruction where the SIMD level has FMA (avx2, avx512), and on
+   the baseline level glibc's (or the UCRT's) fmaf, which rounds the same exact
+   product-sum once: every level gives the same bits, the baseline more slowly. */
+
+/* log1p(z) for float32 z in [0, 1] (softplus's log1p(exp(-|x|))): above
+   sqrt(2) - 1, log1p(z) = ln2 + log1p((z - 1) / 2) (exact argument); then
+   2 atanh(s), s = f / (2 + f), |s| <= 0.1716, to s^9 (truncation below 2e-9
+   relative). One division where fl_log1pf has two and a range reduction: about
+   2 units of 2^-24; it feeds loss values only. */
+FL_INLINE float fl__log1pf_unit(float z)
+{
+    int big = z > 0.41421356f;
+    float f = fl_blendf(big, (z - 1.0f) * 0.5f, z);
+    float s = f / (2.0f + f);
+    float s2 = s * s;
+    float t = s2 * fmaf(fmaf(fmaf(1.11111111111111111e-01f, s2, 1.42857142857142857e-01f), s2,
+                             2.0e-01f), s2, 3.33333333333333333e-01f);
+    return fl_blendf(big, 6.93147182e-01f, 0.0f) + 2.0f * fmaf(s, t, s);
+}
+
+/* sigmoid(x), sigmoid(-x) and log1p(exp(-|x|)) of a float32 x, in float32 lanes
+   with FMA (the two sigmoids returned as float64: a float32 rounding before the
+   caller's scaling would be a second one). With a = |x| = n ln2 - r:
+   * n = round(a / ln2); t = n HI12 - a is exact (Sterbenz), r = fmaf(n, LO12, t)
+     and rl = fmaf(n, LO12, t - r) its rounding error;
+   * exp(r) = 1 + r + r^2 P(r) (+ rl), P the degree-5 Taylor tail (Horner,
+     fmaf; truncation below 0.09 units of 2^-24), summed into a float-float pair
+     hi + lo (|lo| <= ulp(hi) / 2); exp(-a) = 2^-n (hi + lo);
+   * R = 1 / (1 + e): r0 = 1 / s for s = 1 + e rounded, then one Newton step on
+     the exact residual fmaf(-s, r0, 1) and s's rounding error;
+   * E = e / (1 + e) = 2^-n (hi + lo) R: the product hi r0 kept exact by fmaf,
+     the scaling by 2^-n in float64 (no float32 underflow: n <= 1021, a clamped
+     at 708, where every float32 result is 0 anyway; +inf gives exactly 0).
+   Both sigmoids come out within about 0.3 units of 2^-24 in both tails
+   (tests/test_vmath.py), so a gradient that is one of them times a weight rounds
+   to float32 within 1 ulp of the correctly rounded result. The log1p feeds the
+   loss value only (fl__log1pf_unit; from 2^-n (hi + lo) in float64 where that
+   is below float32's normal range). NaN gives NaN in all three. */
+typedef struct { double sp; double sn; double l1p; } fl_sig32;
+
+FL_INLINE fl_sig32 fl_sigmoid_parts32(float x)
+{
+    float a = fabsf(x);
+    float ac = fl_blendf(a > 708.0f, 708.0f, a);                /* NaN passes */
+    float nf = (ac * 1.44269504088896341f + 12582912.0f) - 12582912.0f;
+    float t = nf * FLF_LN2_HI12 - ac;
+    float r = fmaf(nf, FLF_LN2_LO12, t);
+    float rl = fmaf(nf, FLF_LN2_LO12, t - r);
+    float P = fmaf(fmaf(fmaf(fmaf(1.98412698412698413e-04f, r, 1.38888888888888889e-03f), r,
+                             8.33333333333333333e-03f), r, 4.16666666666666667e-02f), r,
+                   1.66666666666666667e-01f);
+    P = fmaf(P, r, 0.5f);
+    float h1 = 1.0f + r;
+    float l1 = ((1.0f - h1) + r) + fmaf(r * r, P, rl);
+    float hi = h1 + l1;                         /* renormalised: |lo| <= ulp(hi) / 2 */
+    float lo = (h1 - hi) + l1;
+    /* 2^-n: in float32 where it is normal (n <= 126), else 0; in float64 always. */
+    uint32_t nb = fl_asu32(12582912.0f - nf);                    /* -n in the low bits */
+    float scf = fl_blendf(nf <= 126.0f, fl_asf32((nb + 127u) << 23), 0.0f);
+    double scd = fl__pow2i(fl_asu64(FL_SHIFT - (double)nf));
+    float ef = hi * scf, efl = lo * scf;
+    float s = 1.0f + ef;
+    float ds = ((1.0f - s) + ef) + efl;
+    float r0 = 1.0f / s;
+    float c1 = r0 * fmaf(-ds, r0, fmaf(-s, r0, 1.0f));
+    float mh = hi * r0;
+    float ml = fmaf(hi, r0, -mh) + fmaf(hi, c1, lo * r0);
+    double R = (double)r0 + (double)c1;
+    double E = fl_blend(a == (float)INFINITY, 0.0, ((double)mh + (double)ml) * scd);
+    fl_sig32 p;
+    int pos = x >= 0.0f;
+    p.sp = fl_blend(pos, R, E);
+    p.sn = fl_blend(pos, E, R);
+    /* exp(-a) below 2^-100: log1p(e) = e to float64 precision, and E = e (1 - e) is e. */
+    p.l1p = fl_blend(a > 69.0f, E, (double)fl__log1pf_unit(ef + efl));
+    return p;
+}
+
 /* log1p of a float64 rounded to float32: the float32 kernels call it on
    float32 data and on exp32 results in [0, 1], where that rounding costs at
    most half a float32 ulp. */

@@ -167,7 +167,9 @@ def binary_cross_entropy(x, y, weight):
 @_pointwise
 def binary_cross_entropy_with_logits(x, y, weight, pos_weight):
     lw = 1 + (pos_weight - 1) * y
-    return weight * ((1 - y) * x + lw * _softplus(-x)), weight * ((1 - y) - lw * _sigmoid(-x))
+    # The gradient (1 - y) - lw sigmoid(-x), written without cancellation for 0/1 targets.
+    return (weight * ((1 - y) * x + lw * _softplus(-x)),
+            weight * ((1 - y) * _sigmoid(x) - pos_weight * y * _sigmoid(-x)))
 
 
 @_pointwise
