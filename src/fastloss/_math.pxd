@@ -32,7 +32,7 @@ cdef extern from "_vmathf.h":
     double log32 "fl_log32"(double x) noexcept nogil
     double log1p32 "fl_log1p32"(double x) noexcept nogil
     fl_lc log_cosh_tanh32 "fl_log_cosh_tanh32"(double d) noexcept nogil
-    double expdiff32 "fl_expdiff32"(float x, float m) noexcept nogil
+    float expdiff32 "fl_expdiff32"(float x, float m) noexcept nogil
     # float32 lanes with FMA, float64 out (same bits on every level: see _vmathf.h).
     ctypedef struct fl_sig32:
         double sp

@@ -71,8 +71,8 @@ cdef inline double _row_max(const real* x, Py_ssize_t cs, Py_ssize_t C) noexcept
 
 
 cdef inline double _sexp(real xj, double m, bint low) noexcept nogil:
-    # exp(x_j - m) with m the row maximum; fl_expdiff32 (float32-accurate, all in
-    # float32 lanes) for float32 data when low is set. Callers set low only
+    # exp(x_j - m) with m the row maximum; fl_expdiff32 (float32 result, all in
+    # float32 lanes with FMA) for float32 data when low is set. Callers set low only
     # where no gradient entry is a difference p_j - c_j that may cancel (hard
     # class targets without smoothing): there each entry keeps the relative
     # accuracy of its exp. They pass it as a constant, so each inlined copy
@@ -88,7 +88,8 @@ cdef inline double _exp_sums(const real* x, Py_ssize_t cs, Py_ssize_t C, double 
     # Returns S = sum_j exp(x_j - m) and sets *so to the same sum without j = y
     # (1 - p_y = So / S without cancellation); stores each exp in g if not NULL.
     # L lanes: 16 for float32 (fl_expdiff32 then fills a 512-bit vector of
-    # floats), 8 for float64; element j goes to lane j % L.
+    # floats), 8 for float64; element j goes to lane j % L, whose terms are
+    # summed in block order except the target's block, added last.
     cdef Py_ssize_t L = 16 if real is float else 8
     cdef double sl[16]
     cdef double ol[16]
@@ -97,9 +98,23 @@ cdef inline double _exp_sums(const real* x, Py_ssize_t cs, Py_ssize_t C, double 
     for k in range(L):
         sl[k] = 0.0
         ol[k] = 0.0
-    # (g != NULL is loop-invariant: GCC unswitches these loops on it.)
+    # The full blocks without the target's (g != NULL is loop-invariant: GCC
+    # unswitches these loops on it), then the target's block: only that one
+    # needs the masked sum So (So = the other blocks' sum + its masked terms).
+    cdef Py_ssize_t yb = y // L
     for b in range(C // L):
+        if b == yb:
+            continue
         j = b * L
+        for k in range(L):
+            e = _sexp(x[(j + k) * cs], m, low)
+            if g != NULL:
+                g[j + k] = <real>e
+            sl[k] = sl[k] + e
+    for k in range(L):
+        ol[k] = sl[k]
+    if yb < C // L:
+        j = yb * L
         for k in range(L):
             e = _sexp(x[(j + k) * cs], m, low)
             if g != NULL:

@@ -31,7 +31,7 @@ cdef extern from "_vmath.h":
 cdef extern from "_vmathf.h":
     double fl_log32(double x) noexcept nogil
     double fl_log1p32(double x) noexcept nogil
-    double fl_expdiff32(float x, float m) noexcept nogil
+    float fl_expdiff32(float x, float m) noexcept nogil
 
 ctypedef fused real:
     float

@@ -9,17 +9,18 @@
    exp(x) - y, tanh), the float64 set stays: the difference cancels, and a
    float32-accurate exp would leave gradient elements 100+ ulp off there
    (measured), where float64 math rounds to within 0.5-1 ulp. The one
-   exception is fl_expdiff32, softmax's exp(x_j - max) for hard class targets:
-   there every gradient entry is a product of such exps and sums of them
-   (p_j, and 1 - p_y summed from the other classes), which keeps their
-   relative error; measured 1.44 units of 2^-24 for the exp, 1.8 ulp on
-   gradient elements (tests/test_dispatch.py).
+   exceptions run in float32 lanes with FMA (below): fl_expdiff32, softmax's
+   exp(x_j - max) for hard class targets, where every gradient entry is a
+   product of such exps and sums of them (p_j, and 1 - p_y summed from the
+   other classes), which keeps their relative error (2 ulp on gradient
+   elements, tests/test_dispatch.py); and fl_sigmoid_parts32, whose sigmoids
+   are accurate to float64's standard in both tails.
 
    Relative error against float64, in units of 2^-24 (tests/test_vmath.py,
    arguments across every binade): fl_log32 2.07 (float64 range, subnormals
    included), fl_log1p32 3.22 over float32 arguments and float64 ones in
-   [0, 1] (2.06 over float32 ones), fl_expdiff32 1.44 for x - m in
-   [-708, 0]. NaN, +-inf and +-0 come out as IEEE says. Build with -ffp-contract=off, as the rest, so every ISA gives the
+   [0, 1] (2.06 over float32 ones), fl_expdiff32 1.3 over normal float32
+   results. NaN, +-inf and +-0 come out as IEEE says. Build with -ffp-contract=off, as the rest, so every ISA gives the
    same bits. */
 #ifndef FASTLOSS_VMATHF_H
 #define FASTLOSS_VMATHF_H
@@ -82,51 +83,48 @@ FL_INLINE double fl_log32(double v)
 FL_DEFINE_LOG1P(fl_log1pf, float, fl_blendf, fl__logf_reduce, fl__logf_tail, FLF_LN2_HI, FLF_LN2_LO,
                 25.0f, 2.9802322e-08f /* 2^-25 */)
 
-/* exp(r) - 1 for |r| <= ln2/2 in float32: Taylor to degree 7 (the first
-   omitted term is below 5.2e-9 relative, 0.09 float32 ulp), Estrin's scheme. */
-FL_INLINE float fl__expm1f_poly(float r)
-{
-    float r2 = r * r, r4 = r2 * r2;
-    float p01 = 0.5f + 1.66666666666666667e-01f * r;                   /* 1/2!, 1/3! */
-    float p23 = 4.16666666666666667e-02f + 8.33333333333333333e-03f * r; /* 1/4!, 1/5! */
-    float p45 = 1.38888888888888889e-03f + 1.98412698412698413e-04f * r; /* 1/6!, 1/7! */
-    return r + r2 * ((p01 + p23 * r2) + p45 * r4);
-}
-
 /* ln2 = FLF_LN2_HI12 + FLF_LN2_LO12; HI12 has 12 significant bits, so n * HI12
-   is exact for |n| <= 2^12 (fl_expdiff32 has |n| <= 1022). */
+   is exact for |n| <= 2^12 (the callers below have |n| <= 1022). */
 #define FLF_LN2_HI12 6.931152343750000e-01f    /* 0x3f317000 */
 #define FLF_LN2_LO12 3.19461849453094e-05f
-
-/* exp(x - m) for float32 x <= m (softmax's exp(x_j - max)), float32-accurate,
-   as a float64 that keeps float64's range down to 2^-1021 (x - m >= -708; 0
-   below, where it is under every float32 and 1e-300 of the softmax sum).
-   Everything runs in float32 lanes (16 per AVX-512 vector) except the final
-   scaling by 2^n:
-   * d = x - m is rounded, so TwoSum gives its exact error t (x - m = d + t);
-     without t, exp(d) would be |d| * 2^-24 off (16 ulp at d = -16);
-   * n = round(d / ln2), r = (d - n HI12) - n LO12 + t, |r| <= 0.35;
-   * exp(r) by the degree-7 polynomial, then times 2^n in float64.
-   exp(0) = 1 exactly (the row maximum's term), -inf gives 0, NaN stays NaN
-   (x = m = +inf gives NaN, as x - m does). */
-FL_INLINE double fl_expdiff32(float x, float m)
-{
-    float d = x - m;
-    float bb = d - x;
-    float t = (x - (d - bb)) - (m + bb);
-    int under = d < -708.0f;                                     /* NaN: 0 */
-    float dc = fl_blendf(under, -708.0f, d);
-    float nf = (dc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;   /* 0x1.8p23 */
-    float r = ((dc - nf * FLF_LN2_HI12) - nf * FLF_LN2_LO12) + t;
-    float p = 1.0f + fl__expm1f_poly(r);
-    uint64_t ki = fl_asu64((double)nf + FL_SHIFT);
-    return fl_blend(under, 0.0, (double)p * fl__pow2i(ki));
-}
 
 /* ---- float32 lanes with fused multiply-add ----------------------------------
    fmaf() is one instruction where the SIMD level has FMA (avx2, avx512), and on
    the baseline level glibc's (or the UCRT's) fmaf, which rounds the same exact
    product-sum once: every level gives the same bits, the baseline more slowly. */
+
+/* exp(x - m) for float32 x <= m (softmax's exp(x_j - max)) as a float32, all in
+   float32 lanes (8 per AVX2 vector, 16 per AVX-512 one):
+   * d = x - m is rounded, so TwoSum gives its exact error t (x - m = d + t);
+     without t, exp(d) would be |d| * 2^-24 off (16 ulp at d = -16);
+   * n = round(d / ln2), r = fmaf(-n, LO12, fmaf(-n, HI12, d)) + t, |r| <= 0.35;
+   * exp(r) by the degree-7 Taylor polynomial (truncation below 0.09 units of
+     2^-24), Horner with fmaf;
+   * times 2^n as two normal float32 factors, so that results in the subnormal
+     range are rounded once; d < -104 gives 0 (below half the smallest
+     subnormal).
+   Relative error at most 1.3 units of 2^-24 over normal results (measured,
+   tests/test_vmath.py); exp(0) = 1 exactly (the row maximum's term), -inf
+   gives 0, NaN stays NaN (x = m = +inf gives NaN, as x - m does). */
+FL_INLINE float fl_expdiff32(float x, float m)
+{
+    float d = x - m;
+    float bb = d - x;
+    float t = (x - (d - bb)) - (m + bb);
+    int under = d < -104.0f;                                     /* NaN: 0 */
+    float dc = fl_blendf(under, -104.0f, d);
+    float nf = (dc * 1.44269504088896341f + 12582912.0f) - 12582912.0f;   /* 0x1.8p23 */
+    float r = fmaf(nf, -FLF_LN2_LO12, fmaf(nf, -FLF_LN2_HI12, dc)) + t;
+    float p = fmaf(fmaf(fmaf(fmaf(fmaf(1.98412698412698413e-04f, r, 1.38888888888888889e-03f), r,
+                                  8.33333333333333333e-03f), r, 4.16666666666666667e-02f), r,
+                        1.66666666666666667e-01f), r, 0.5f);
+    p = fmaf(fmaf(p, r, 1.0f), r, 1.0f);
+    /* 2^n = 2^n1 2^n2, n1 ~ n / 2: both factors normal for n >= -150. */
+    float n1 = (nf * 0.5f + 12582912.0f) - 12582912.0f;
+    float s1 = fl_asf32((fl_asu32(n1 + 12582912.0f) + 127u) << 23);
+    float s2 = fl_asf32((fl_asu32((nf - n1) + 12582912.0f) + 127u) << 23);
+    return fl_blendf(under, 0.0f, (p * s1) * s2);
+}
 
 /* log1p(z) for float32 z in [0, 1] (softplus's log1p(exp(-|x|))): above
    sqrt(2) - 1, log1p(z) = ln2 + log1p((z - 1) / 2) (exact argument); then
