@@ -82,6 +82,20 @@ def _np_plain(name):
         d = y - x
         return np.maximum(q * d, (q - 1) * d).mean(), np.where(d > 0, -q, np.where(d < 0, 1 - q, 0)).astype(x.dtype) / d.size
 
+    def bce_logits(x, y):
+        e = np.exp(-np.abs(x))
+        s = np.where(x >= 0, 1, e) / (1 + e)  # sigmoid(x)
+        return (np.maximum(x, 0) - x * y + np.log1p(e)).mean(), (s - y) / x.size
+
+    def cross_entropy(x, y):  # class-index targets
+        z = x - x.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        rows = np.arange(len(y))
+        p = e / s
+        p[rows, y] -= 1
+        return (np.log(s[:, 0]) - z[rows, y]).mean(), p / len(y)
+
     def l2(w):
         return 0.5 * float(np.dot(w, w)), w.copy()
 
@@ -90,7 +104,8 @@ def _np_plain(name):
 
     return {"mse_loss": mse, "l1_loss": l1, "huber_loss": huber, "smooth_l1_loss": huber,
             "poisson_nll_loss": poisson, "log_cosh_loss": log_cosh, "quantile_loss": quantile,
-            "l2_penalty": l2, "l1_penalty": l1p}.get(name)
+            "l2_penalty": l2, "l1_penalty": l1p, "binary_cross_entropy_with_logits": bce_logits,
+            "cross_entropy": cross_entropy}.get(name)
 
 
 def _torch_fn(spec):

@@ -1,0 +1,243 @@
+"""The hot-loop suite: cache-resident minibatch calls, fastloss against PyTorch, NumPy and JAX.
+
+    python bench/hotloop.py [--levels avx512,avx2,baseline] [--threads 1,2] [--rounds 7]
+                            [--jax-python /path/to/python-with-jax] [--cases issue|all]
+
+What a training or evaluation loop calls thousands of times per epoch: float32,
+value + gradient, minibatch shapes that fit in cache. Per case and thread count:
+
+- ``fastloss out=``: one call into a preallocated gradient (what a hot loop should do);
+- ``fastloss rg``: ``return_grad=True``, a new gradient array per call;
+- ``torch``: ``torch.nn.functional`` forward + backward on a fresh leaf
+  (``torch.set_num_threads``), where PyTorch has the loss;
+- ``numpy``: the plain NumPy code in float32 where ``impls.py`` has it, else
+  ``fastloss.reference`` (float64: then marked ``ref``);
+- ``jax``: ``jit(value_and_grad)`` on the CPU, in a process of its own (its own
+  interpreter: ``--jax-python``; XLA sizes its thread pool at start-up, so it
+  runs with the machine's threads, and is compared with fastloss at that count).
+
+Each SIMD level runs in its own process (``FASTLOSS_SIMD`` is read at import);
+within a process the implementations of a case are timed in interleaved rounds
+and the median per-call time of each is kept, so every ratio comes from one run.
+Prints a Markdown table (ratios are peer time / fastloss ``out=`` time) and
+asserts nothing. Cases: the minibatch shapes of issue 13, and with
+``--cases all`` every differentiable loss of the registry at (4096,) or (256, 10).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import timeit
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+# case id -> (loss, shape, targets); "binary": 0/1 float targets.
+ISSUE_CASES = {
+    "bcel (65536,)": ("binary_cross_entropy_with_logits", (65536,), "binary"),
+    "ce (1024, 100)": ("cross_entropy", (1024, 100), "class"),
+    "ce (256, 100)": ("cross_entropy", (256, 100), "class"),
+    "ce (256, 1000)": ("cross_entropy", (256, 1000), "class"),
+    "ce (64, 32000)": ("cross_entropy", (64, 32000), "class"),
+    "ce (32, 10)": ("cross_entropy", (32, 10), "class"),
+    "mse (256,)": ("mse_loss", (256,), "data"),
+}
+
+
+def _cases(which):
+    cases = dict(ISSUE_CASES)
+    if which == "all":
+        import fastloss
+
+        for spec in fastloss.REGISTRY.values():
+            if spec.differentiable:
+                shape = (4096,) if spec.kind == "pointwise" else (256, 10)
+                cases.setdefault(f"{spec.name} {shape}", (spec.name, shape, "data"))
+    return cases
+
+
+def _arrays(spec, shape, targets, seed=0):
+    import numpy as np
+    from fastloss._data import make_arrays
+
+    arrays = list(make_arrays(spec, shape, np.float32, seed=seed))
+    if targets == "binary":
+        arrays[1] = (np.random.default_rng(seed).random(shape) < 0.5).astype(np.float32)
+    return arrays
+
+
+def _median_per_call(fns, rounds, budget=5e-3):
+    """Interleaved rounds: per implementation, the median over rounds of the per-call time."""
+    numbers = {}
+    for k, f in fns.items():
+        f()
+        t = timeit.timeit(f, number=3) / 3
+        numbers[k] = max(1, int(budget / max(t, 1e-7)))
+    times = {k: [] for k in fns}
+    for _ in range(rounds):
+        for k, f in fns.items():
+            times[k].append(timeit.timeit(f, number=numbers[k]) / numbers[k])
+    return {k: statistics.median(v) for k, v in times.items()}
+
+
+def child(args):
+    import numpy as np
+
+    import fastloss
+    from fastloss import _dispatch
+
+    sys.path.insert(0, HERE)
+    import impls  # noqa: E402  (bench/impls.py: the peers' code)
+
+    try:
+        import torch
+    except ImportError:
+        torch = None
+    rows = []
+    for case, (name, shape, targets) in _cases(args.cases).items():
+        spec = fastloss.REGISTRY[name]
+        arrays = _arrays(spec, shape, targets)
+        f = getattr(fastloss, name)
+        red = impls.reduction_of(spec)
+        for nt in args.threads:
+            g = np.empty_like(arrays[0])
+            fns = {
+                "fastloss out=": lambda: f(*arrays, reduction=red, out=g, n_threads=nt),
+                "fastloss rg": lambda: f(*arrays, reduction=red, return_grad=True, n_threads=nt),
+            }
+            tfn = impls._torch_fn(spec)
+            if torch is not None and tfn is not None:
+                xs = torch.from_numpy(arrays[0])
+                rest = [torch.from_numpy(a) for a in arrays[1:]]
+                kw = dict(spec.defaults)
+
+                def run_torch(xs=xs, rest=rest, kw=kw, tfn=tfn, nt=nt):
+                    xt = xs.detach().requires_grad_()
+                    tfn(xt, *rest, reduction=red, **kw).backward()
+                    return xt.grad
+
+                torch.set_num_threads(nt)
+                fns["torch"] = run_torch
+            plain = impls._np_plain(name)
+            if nt == 1:  # NumPy is single-threaded
+                if plain is not None:
+                    fns["numpy"] = lambda plain=plain: plain(*arrays)
+                else:
+                    ref = getattr(fastloss.reference, name)
+                    fns["numpy ref"] = lambda ref=ref: ref(*arrays, reduction=red)
+            t = _median_per_call(fns, args.rounds)
+            rows.append({"level": _dispatch.SIMD_LEVEL, "case": case, "threads": nt,
+                         "times": t})
+    print(json.dumps(rows))
+
+
+# JAX, in its own interpreter: no fastloss import (its venv need not have it).
+def child_jax(args):
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    jax.config.update("jax_platform_name", "cpu")
+    fns = {
+        "mse_loss": lambda x, y: jnp.mean((x - y) ** 2),
+        "binary_cross_entropy_with_logits":
+            lambda x, y: jnp.mean(jnp.maximum(x, 0) - x * y + jnp.log1p(jnp.exp(-jnp.abs(x)))),
+        "cross_entropy":
+            lambda x, y: jnp.mean(jax.nn.logsumexp(x, axis=1)
+                                  - jnp.take_along_axis(x, y[:, None], axis=1)[:, 0]),
+    }
+    rows = []
+    rng = np.random.default_rng(0)
+    for case, (name, shape, targets) in ISSUE_CASES.items():
+        if name not in fns:
+            continue
+        x = rng.standard_normal(shape).astype(np.float32)
+        if name == "cross_entropy":
+            y = rng.integers(0, shape[1], shape[0])
+        else:
+            y = (rng.random(shape) < 0.5).astype(np.float32) if targets == "binary" else \
+                rng.standard_normal(shape).astype(np.float32)
+        vg = jax.jit(jax.value_and_grad(fns[name]))
+        xj, yj = jnp.asarray(x), jnp.asarray(y)
+
+        def run(vg=vg, xj=xj, yj=yj):
+            v, gr = vg(xj, yj)
+            gr.block_until_ready()
+            return v
+
+        t = _median_per_call({"jax": run}, args.rounds)
+        rows.append({"case": case, "threads": os.cpu_count(), "times": t})
+    print(json.dumps(rows))
+
+
+def _levels(requested):
+    code = "import fastloss._dispatch as d; print(','.join(d.AVAILABLE_LEVELS))"
+    have = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          check=True).stdout.strip().split(",")
+    return [lv for lv in (requested.split(",") if requested else have) if lv in have]
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--levels", default="")
+    ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--cases", choices=("issue", "all"), default="issue")
+    ap.add_argument("--jax-python", default="")
+    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--child-jax", action="store_true", help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    args.threads = [int(t) for t in str(args.threads).split(",")]
+    if args.child:
+        return child(args)
+    if args.child_jax:
+        return child_jax(args)
+
+    common = ["--threads", ",".join(map(str, args.threads)), "--rounds", str(args.rounds),
+              "--cases", args.cases]
+    rows = []
+    for level in _levels(args.levels):
+        env = dict(os.environ, FASTLOSS_SIMD=level)
+        out = subprocess.run([sys.executable, __file__, "--child", *common], env=env,
+                             capture_output=True, text=True, check=True).stdout
+        rows += json.loads(out)
+        print(f"# {level}: done", file=sys.stderr)
+    jax_rows = []
+    if args.jax_python:
+        out = subprocess.run([args.jax_python, __file__, "--child-jax", *common],
+                             capture_output=True, text=True, check=True).stdout
+        jax_rows = json.loads(out)
+    print(report(rows, jax_rows))
+
+
+def report(rows, jax_rows=()):
+    jax_t = {(r["case"], r["threads"]): r["times"]["jax"] for r in jax_rows}
+    lines = ["| SIMD | threads | case | fastloss out= us | fastloss rg us | torch us | "
+             "numpy us | jax us | torch / out= | torch / rg | numpy / out= | jax / out= |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+
+    def us(t):
+        return "-" if t is None else f"{t * 1e6:.1f}"
+
+    def ratio(a, b):
+        return "-" if a is None or b is None else f"{a / b:.2f}"
+
+    for r in rows:
+        t = r["times"]
+        out, rg = t["fastloss out="], t["fastloss rg"]
+        np_t = t.get("numpy", t.get("numpy ref"))
+        np_label = "" if "numpy" in t or np_t is None else " (ref)"
+        jx = jax_t.get((r["case"], r["threads"]))
+        lines.append(f"| {r['level']} | {r['threads']} | {r['case']} | {us(out)} | {us(rg)} | "
+                     f"{us(t.get('torch'))} | {us(np_t)}{np_label} | {us(jx)} | "
+                     f"{ratio(t.get('torch'), out)} | {ratio(t.get('torch'), rg)} | "
+                     f"{ratio(np_t, out)} | {ratio(jx, out)} |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
