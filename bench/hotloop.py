@@ -2,6 +2,7 @@
 
     python bench/hotloop.py [--levels avx512,avx2,baseline] [--threads 1,2] [--rounds 7]
                             [--jax-python /path/to/python-with-jax] [--cases issue|all]
+    python bench/hotloop.py --big [--levels ...] [--threads 1,2]
 
 What a training or evaluation loop calls thousands of times per epoch: float32,
 value + gradient, minibatch shapes that fit in cache. Per case and thread count:
@@ -22,6 +23,12 @@ and the median per-call time of each is kept, so every ratio comes from one run.
 Prints a Markdown table (ratios are peer time / fastloss ``out=`` time) and
 asserts nothing. Cases: the minibatch shapes of issue 13, and with
 ``--cases all`` every differentiable loss of the registry at (4096,) or (256, 10).
+
+``--big``: the other regime, arrays far larger than the caches (BCE-with-logits on
+10**7 elements, cross_entropy on 10**7 and more logits), as multiples of the
+bandwidth floor measured in the same process, interleaved: ``_simd.triad`` over the
+same bytes (x and the target read, the gradient written; for class targets x twice,
+which costs one read: one read and one write per logit).
 """
 
 from __future__ import annotations
@@ -174,6 +181,49 @@ def child_jax(args):
     print(json.dumps(rows))
 
 
+BIG_CASES = {
+    "bcel (1e7,)": ("binary_cross_entropy_with_logits", (10**7,), "binary"),
+    "ce (1e6, 10)": ("cross_entropy", (10**6, 10), "class"),
+    "ce (1e5, 1000)": ("cross_entropy", (10**5, 1000), "class"),
+    "ce (4096, 32000)": ("cross_entropy", (4096, 32000), "class"),
+}
+
+
+def child_big(args):
+    import numpy as np
+
+    import fastloss
+    from fastloss import _dispatch
+
+    simd = _dispatch.load("_simd")
+    rows = []
+    for case, (name, shape, targets) in BIG_CASES.items():
+        spec = fastloss.REGISTRY[name]
+        arrays = _arrays(spec, shape, targets)
+        f = getattr(fastloss, name)
+        x = arrays[0].reshape(-1)
+        y = arrays[1].reshape(-1) if targets == "binary" else x
+        g = np.empty_like(arrays[0])
+        gf = np.empty_like(x)
+        for nt in args.threads:
+            t = _median_per_call({
+                "floor": lambda nt=nt: simd.triad(x, y, gf, nt),
+                "fastloss out=": lambda nt=nt: f(*arrays, out=g, n_threads=nt),
+            }, args.rounds, budget=0.2)
+            rows.append({"level": _dispatch.SIMD_LEVEL, "case": case, "threads": nt,
+                         "times": t})
+    print(json.dumps(rows))
+
+
+def report_big(rows):
+    lines = ["| SIMD | threads | case | floor ms | fastloss ms | x floor |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        t = r["times"]
+        lines.append(f"| {r['level']} | {r['threads']} | {r['case']} | {t['floor'] * 1e3:.2f} | "
+                     f"{t['fastloss out='] * 1e3:.2f} | {t['fastloss out='] / t['floor']:.2f} |")
+    return "\n".join(lines)
+
+
 def _levels(requested):
     code = "import fastloss._dispatch as d; print(','.join(d.AVAILABLE_LEVELS))"
     have = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -188,17 +238,18 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--cases", choices=("issue", "all"), default="issue")
     ap.add_argument("--jax-python", default="")
+    ap.add_argument("--big", action="store_true", help="arrays beyond the caches, x the floor")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--child-jax", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     args.threads = [int(t) for t in str(args.threads).split(",")]
     if args.child:
-        return child(args)
+        return child_big(args) if args.big else child(args)
     if args.child_jax:
         return child_jax(args)
 
     common = ["--threads", ",".join(map(str, args.threads)), "--rounds", str(args.rounds),
-              "--cases", args.cases]
+              "--cases", args.cases] + (["--big"] if args.big else [])
     rows = []
     for level in _levels(args.levels):
         env = dict(os.environ, FASTLOSS_SIMD=level)
@@ -206,6 +257,9 @@ def main(argv=None):
                              capture_output=True, text=True, check=True).stdout
         rows += json.loads(out)
         print(f"# {level}: done", file=sys.stderr)
+    if args.big:
+        print(report_big(rows))
+        return
     jax_rows = []
     if args.jax_python:
         out = subprocess.run([args.jax_python, __file__, "--child-jax", *common],
