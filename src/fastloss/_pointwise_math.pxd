@@ -197,6 +197,19 @@ cdef inline LG soft_margin_loss_lg(real prec, double x, double y) noexcept nogil
     return LG(_softplus_neg(prec, z, e), -y * _sigmoid_neg(z, e))
 
 
+cdef inline LG soft_margin_loss_lg32(float x, float y) noexcept nogil:
+    # float32 lanes (_vmathf.h); y x is exact for y = +-1 (the elements that come here).
+    cdef fl_sig32 s = sigmoid_parts32(y * x)
+    cdef double z = y * x
+    return LG(max(-z, 0.0) + s.l1p, -(<double>y) * s.sn)
+
+
+cdef inline bint soft_margin_loss_lanes32(float x, float y) noexcept nogil:
+    # The gradient is one product for any target, but z = y x is only exact in
+    # float32 for y = +-1; other targets (not -1 / 1 labels) take the float64 math.
+    return (y == 1.0) | (y == -1.0)
+
+
 cdef inline LG hinge_embedding_loss_lg(real prec, double x, double y, double margin) noexcept nogil:
     cdef double d = margin - x
     cdef double not_pos = <double>(y != 1.0)

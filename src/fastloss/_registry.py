@@ -360,6 +360,7 @@ LOSSES: tuple[LossSpec, ...] = (
         name="soft_margin_loss",
         family="classification",
         kind="pointwise",
+        float32_lanes=True,
         target="real",
         summary="Two-class logistic loss with targets -1 / 1.",
         formula="l_i = log(1 + exp(-y_i x_i)) = softplus(-y_i x_i)",
