@@ -39,9 +39,11 @@ def test_metadata_has_license_classifiers_and_urls():
 def test_show_config(capsys):
     fastloss.show_config()
     text = capsys.readouterr().out
-    for key in ("fastloss", "compiler", "openmp", "openmp_runtime", "max_threads", "simd_level"):
+    for key in ("fastloss", "compiler", "openmp", "openmp_runtime", "max_threads", "simd_level",
+                "reproducibility"):
         assert re.search(rf"^{key}\s+:", text, re.M), key
     assert fastloss.__version__ in text
+    assert "bit-identical for every n_threads and every SIMD level" in text
     assert _omp.compiler.split()[0] in ("gcc", "clang", "msvc", "unknown")
     if _omp.openmp_version == 0:
         assert "WARNING: fastloss was built without OpenMP" in text

@@ -10,6 +10,13 @@ from typing import Any
 
 from . import _omp
 
+#: What show_config says about reproducibility (README, "Performance and reproducibility").
+REPRODUCIBILITY = (
+    "value and gradient bit-identical for every n_threads and every SIMD level "
+    "(fixed-order sums; FMA only as fmaf(): one instruction on avx2/avx512, the C "
+    "library's correctly rounded fmaf on the baseline)"
+)
+
 NO_OPENMP_WARNING = (
     "WARNING: fastloss was built without OpenMP; every kernel runs on one thread "
     "(n_threads is accepted and ignored). Rebuild with an OpenMP-capable compiler "
@@ -63,11 +70,13 @@ def config() -> dict[str, Any]:
                                                  f"({rt.get('filepath')})",
         "max_threads": _omp.get_max_threads(),
         "simd_level": simd_level(),
+        "reproducibility": REPRODUCIBILITY,
     }
 
 
 def show_config() -> None:
-    """Print the fastloss version, compiler, OpenMP runtime, thread count and SIMD level."""
+    """Print the fastloss version, compiler, OpenMP runtime, thread count, SIMD level
+    and what is reproducible across thread counts and SIMD levels."""
     cfg = config()
     if cfg["openmp"] and cfg["openmp_runtime"] is None:
         cfg["openmp_runtime"] = "(install threadpoolctl to see which library)"
