@@ -1,4 +1,4 @@
-# cython: language_level=3, boundscheck=False, wraparound=False
+# cython: language_level=3, boundscheck=False, wraparound=False, auto_pickle=False
 """The per-call fast path of the losses, in C.
 
 A small call spends most of its time in Python checking that the arrays are
