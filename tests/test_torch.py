@@ -125,8 +125,16 @@ def test_backward_twice_with_retain_graph():
     v = ft.mse_loss(x, y)
     v.backward(retain_graph=True)
     g1 = x.grad.clone()
-    v.backward()
+    v.backward(retain_graph=True)
     assert torch.allclose(x.grad, 2 * g1, rtol=1e-15)
+    v.backward()  # the stored gradient was not accumulated into by the passes before
+    assert torch.allclose(x.grad, 3 * g1, rtol=1e-15)
+    # the same through a non-leaf, and with an upstream factor other than 1
+    z = torch.randn(5, dtype=torch.float64, requires_grad=True)
+    w = ft.mse_loss(z * 2.0, y)
+    (3.0 * w).backward(retain_graph=True)
+    w.backward()
+    assert torch.allclose(z.grad, 4 * 2 * 2 * (2 * z.detach() - y) / 5, rtol=1e-14)
 
 
 def test_second_derivative_is_refused_not_wrong():

@@ -32,9 +32,9 @@ _INPUT_NAME = {spec.name: spec.input_name for spec in LOSSES}
 
 
 def _cpu_array(name: str, loss: str, t: torch.Tensor, *, differentiable: bool) -> np.ndarray:
-    if t.is_cpu and not t.requires_grad:
+    if t.is_cpu and (differentiable or not t.requires_grad):
         try:
-            return t.numpy()  # shares memory; raises for a conjugate or negative view
+            return t.detach().numpy()  # shares memory; raises for a conjugate or negative view
         except RuntimeError:
             pass
     if not t.is_cpu:
@@ -55,35 +55,27 @@ def _cpu_array(name: str, loss: str, t: torch.Tensor, *, differentiable: bool) -
     return t.numpy()  # shares memory with the tensor
 
 
-def _backward(ctx, grad_output):
-    g = ctx.fastloss_grad  # kept: backward may run again with retain_graph=True
-    if grad_output.dim():
-        # reduction="none": d value[i] / d input[i, ...], one upstream factor per value element
-        grad_output = grad_output.reshape(grad_output.shape + (1,) * (g.dim() - grad_output.dim()))
-    # always a new tensor: the stored one must not become (and be accumulated into) input.grad
-    return g * grad_output.to(g.dtype)
-
-
 class FastlossFunction(torch.autograd.Function):
     """The one autograd Function behind every loss of ``fastloss.torch``.
 
-    ``apply(fn, input, kwargs, names, *tensors)``: ``fn`` is the fastloss loss,
+    ``apply(loss, input, kwargs, names, *tensors)``: ``loss`` is the loss's name,
     ``kwargs`` its non-tensor arguments and ``names`` the argument names of the
     other tensor arguments (target, sample_weight, ...).
     """
 
     @staticmethod
-    def forward(ctx, fn, input, kwargs, names, *tensors):
-        loss = fn.__name__
+    def forward(ctx, loss, input, kwargs, names, *tensors):
         kwargs[_INPUT_NAME[loss]] = _cpu_array("input", loss, input, differentiable=True)
         for name, t in zip(names, tensors):
             kwargs[name] = _cpu_array(name, loss, t, differentiable=False)
-        kwargs["return_grad"], kwargs["out"] = True, None
+        kwargs["return_grad"] = True
+        kwargs["out"] = None
         res = CALLS[loss](kwargs)
-        value, grad = res[0], res[1]
-        ctx.fastloss_grad = torch.from_numpy(grad)
+        value = res[0]
+        ctx.fastloss_grad = torch.from_numpy(res[1])
         ctx.fastloss_name = loss
-        if isinstance(value, np.ndarray):
+        ctx.fastloss_nones = (None,) * len(tensors)
+        if type(value) is np.ndarray:
             value = torch.from_numpy(value)
         else:
             value = torch.scalar_tensor(value, dtype=input.dtype)
@@ -103,8 +95,18 @@ class FastlossFunction(torch.autograd.Function):
             raise RuntimeError(
                 f"fastloss.torch.{ctx.fastloss_name}: no second derivative; backward with "
                 "create_graph=True is not supported (use torch.nn.functional for that)")
-        grad_input = _backward(ctx, grad_output)
-        return (None, grad_input, None, None) + (None,) * len(ctx.needs_input_grad[4:])
+        g = ctx.fastloss_grad  # kept: backward may run again with retain_graph=True
+        if grad_output.dim():
+            # reduction="none": d value[i] / d input[i, ...], one upstream factor per value element
+            grad_output = grad_output.reshape(grad_output.shape + (1,) * (g.dim() - grad_output.dim()))
+        elif grad_output.item() == 1.0:
+            # loss.backward(): the stored gradient itself. ctx keeps a reference, so
+            # AccumulateGrad copies it into input.grad instead of taking it over (and
+            # never adds into it): a second backward (retain_graph) still finds it intact.
+            return (None, g, None, None) + ctx.fastloss_nones
+        if grad_output.dtype != g.dtype:
+            grad_output = grad_output.to(g.dtype)
+        return (None, g * grad_output, None, None) + ctx.fastloss_nones
 
 
 def _call(spec: LossSpec, fn, array_names: tuple[str, ...], a: dict):
@@ -112,14 +114,18 @@ def _call(spec: LossSpec, fn, array_names: tuple[str, ...], a: dict):
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"fastloss.torch.{spec.name}: {spec.input_name} must be a torch.Tensor, "
                         f"got {type(x).__name__}")
-    names = tuple(k for k in array_names if isinstance(a[k], torch.Tensor))
-    tensors = [a.pop(k) for k in names]
+    names = []
+    tensors = []
+    for k in array_names:
+        if isinstance(a[k], torch.Tensor):
+            names.append(k)
+            tensors.append(a.pop(k))
     if not spec.differentiable:  # a metric (accuracy): a plain tensor, no autograd
         kw = {n: _cpu_array(n, spec.name, t, differentiable=False) for n, t in zip(names, tensors)}
         value = fn(_cpu_array(spec.input_name, spec.name, x, differentiable=True), **a, **kw)
         return torch.from_numpy(value) if isinstance(value, np.ndarray) else torch.tensor(value)
-    out = FastlossFunction.apply(fn, x, a, names, *tensors)
-    if isinstance(out, tuple):  # (loss, n_correct as a Python int)
+    out = FastlossFunction.apply(spec.name, x, a, names, *tensors)
+    if type(out) is tuple:  # (loss, n_correct as a Python int)
         return out[0], int(out[1])
     return out
 
