@@ -241,13 +241,10 @@ def _signature(spec: LossSpec) -> inspect.Signature:
     return inspect.Signature(params)
 
 
-def _public(spec: LossSpec, call):
-    """The public function of ``spec``: a generated plain Python function with the
-    real signature (Python binds the arguments itself, no ``Signature.bind`` per
-    call, and its TypeErrors name the function), that passes its arguments as a
-    dict to ``call`` (kept in CALLS for fastloss.torch, which has the dict)."""
-    CALLS[spec.name] = call
-    sig = _signature(spec)
+def dict_function(name: str, sig: inspect.Signature, call, module: str):
+    """A generated plain Python function ``name`` with signature ``sig`` that passes
+    its arguments, by name in one dict, to ``call``: Python binds the arguments
+    itself (``Signature.bind`` costs ~4 us a call) and its TypeErrors name it."""
     defaults = {}
     parts = []
     for i, p in enumerate(sig.parameters.values()):
@@ -259,12 +256,20 @@ def _public(spec: LossSpec, call):
             defaults[f"_d{i}"] = p.default
             parts.append(f"{p.name}=_d{i}")
     arguments = ", ".join(f"{n!r}: {n}" for n in sig.parameters)
-    src = f"def {spec.name}({', '.join(parts)}):\n    return _call({{{arguments}}})\n"
+    src = f"def {name}({', '.join(parts)}):\n    return _call({{{arguments}}})\n"
     namespace = dict(defaults, _call=call)
-    exec(compile(src, f"<fastloss.{spec.name}>", "exec"), namespace)
-    loss = namespace[spec.name]
-    loss.__qualname__ = spec.name
-    loss.__module__ = "fastloss"
+    exec(compile(src, f"<{module}.{name}>", "exec"), namespace)
+    fn = namespace[name]
+    fn.__qualname__ = name
+    fn.__module__ = module
+    return fn
+
+
+def _public(spec: LossSpec, call):
+    """The public function of ``spec``: a generated function with the real signature
+    (dict_function) around ``call`` (kept in CALLS for fastloss.torch, which has the dict)."""
+    CALLS[spec.name] = call
+    loss = dict_function(spec.name, _signature(spec), call, "fastloss")
     loss.__doc__ = _docs.docstring(spec)
     return loss
 

@@ -22,7 +22,7 @@ import inspect
 import numpy as np
 import torch
 
-from ._api import CALLS, FUNCTIONS
+from ._api import CALLS, FUNCTIONS, dict_function
 from ._registry import LOSSES, LossSpec
 
 __all__ = sorted(FUNCTIONS) + ["FastlossFunction"]
@@ -134,29 +134,10 @@ def _make(spec: LossSpec):
     fn = FUNCTIONS[spec.name]
     base = inspect.signature(fn)
     sig = base.replace(parameters=[p for n, p in base.parameters.items() if n not in _NOT_HERE])
-    # A generated function with the real signature: Python binds the arguments
-    # (sig.bind costs ~4 us per call) and its TypeErrors name the loss.
-    parts, defaults = [], {}
-    for i, p in enumerate(sig.parameters.values()):
-        if p.kind is p.KEYWORD_ONLY and "*" not in parts:
-            parts.append("*")
-        if p.default is p.empty:
-            parts.append(p.name)
-        else:
-            defaults[f"_d{i}"] = p.default
-            parts.append(f"{p.name}=_d{i}")
-    arguments = ", ".join(f"{n!r}: {n}" for n in sig.parameters)
-    src = (f"def {spec.name}({', '.join(parts)}):\n"
-           f"    return _call(_spec, _fn, _arrays, {{{arguments}}})\n")
     # The arguments that may be tensors: the target and the array parameters.
     arrays = tuple(n for n in ("target", *spec.array_param_names, "sample_weight")
                    if n in sig.parameters)
-    namespace = dict(defaults, _call=_call, _spec=spec, _fn=fn, _arrays=arrays)
-    exec(compile(src, f"<fastloss.torch.{spec.name}>", "exec"), namespace)
-    loss = namespace[spec.name]
-
-    loss.__name__ = loss.__qualname__ = spec.name
-    loss.__module__ = "fastloss.torch"
+    loss = dict_function(spec.name, sig, lambda a: _call(spec, fn, arrays, a), "fastloss.torch")
     loss.__signature__ = sig  # type: ignore[attr-defined]
     loss.__doc__ = (
         f"``fastloss.{spec.name}`` on CPU tensors, differentiable with respect to "
