@@ -232,9 +232,16 @@ def test_bce_with_logits_float32_lanes_extremes():
         # float32 lanes and float64 math agree to float32 rounding, signs of zero included
         assert np.array_equal(g[ok], g64[ok].astype(np.float32))
         assert np.array_equal(np.signbit(g[ok]), np.signbit(g64[ok].astype(np.float32)))
-    # y = 0, x = -37: the gradient is sigmoid(-37) = 8.53e-17, not 1 - sigmoid(37) = 0
-    _, g = f(np.float32([-37.0]), np.float32([0.0]), reduction="sum", return_grad=True)
-    assert g[0] == np.float32(_sigmoid_exact(-37.0)) and g[0] > 0
+    # y = 0, x = -37: the gradient is sigmoid(-37) = 8.53e-17, not 1 - sigmoid(37) = 0,
+    # and the value softplus(-37) = 8.53e-17, not -37 + 37 = 0 (float32 and float64)
+    for dt in (np.float32, np.float64):
+        v, g = f(np.array([-37.0], dt), np.array([0.0], dt), reduction="sum", return_grad=True)
+        assert g[0] == dt(_sigmoid_exact(-37.0)) and g[0] > 0
+        assert v == pytest.approx(np.log1p(np.exp(-37.0)), rel=1e-6) and v > 0
+        # infinite logits: the limits (0, and +inf for the wrong sign), not 0 * inf = NaN
+        v, g = f(np.array([np.inf, -np.inf], dt), np.array([1.0, 1.0], dt), reduction="none",
+                 return_grad=True)
+        assert v[0] == 0 and v[1] == np.inf and g[0] == 0 and g[1] == -1
     _, g = f(np.float32([-100.0]), np.float32([0.0]), reduction="sum", return_grad=True)
     assert g[0] == np.float32(_sigmoid_exact(-100.0))  # a float32 subnormal, rounded once
     # weights and pos_weight scale the one term without a second rounding of it
@@ -265,3 +272,37 @@ def test_bce_with_logits_float32_lanes_element_depends_on_its_inputs_only(n_thre
     assert np.array_equal(gm[is_soft], gs[is_soft])
     _, g1 = f(x, mixed, reduction="sum", return_grad=True, n_threads=1)
     assert np.array_equal(gm, g1)
+
+
+@pytest.mark.parametrize("C", [10, 16, 40])
+def test_multilabel_soft_margin_float32_lanes(C):
+    """multilabel_soft_margin_loss shares binary_cross_entropy_with_logits' element
+    (_logistic_math.pxd): with 0/1 targets its float32 lanes, gradient elements
+    within 1 ulp of the float64 kernel's rounded; other targets the float64 math,
+    element by element. The 8-row block path (contiguous rows, C <= 16) and the row
+    path (here: a strided view of the same values) give the same bits."""
+    rng = np.random.default_rng(C)
+    N = 203
+    x = (6 * rng.standard_normal((N, C))).astype(np.float32)
+    hard = (rng.random((N, C)) < 0.4).astype(np.float32)
+    soft = rng.random((N, C)).astype(np.float32)
+    mixed = np.where(rng.random((N, C)) < 0.2, soft, hard).astype(np.float32)
+    w = rng.uniform(0.5, 2.0, C)
+    f = fastloss.multilabel_soft_margin_loss
+    for t in (hard, soft, mixed):
+        v, g = f(x, t, weight=w, reduction="sum", return_grad=True)
+        v64, g64 = f(x.astype(np.float64), t.astype(np.float64), weight=w, reduction="sum",
+                     return_grad=True)
+        assert abs(v - v64) <= 1e-6 * abs(v64)
+        ulp = np.spacing(np.abs(g64).astype(np.float32)).astype(np.float64)
+        err = np.abs(g.astype(np.float64) - g64.astype(np.float32).astype(np.float64)) / ulp
+        assert err.max() <= 1.0, err.max()
+        # the row path, on a column-strided copy of the same values
+        xs = np.repeat(x, 2, axis=1)[:, ::2]
+        vs, gs = f(xs, t, weight=w, reduction="sum", return_grad=True)
+        assert vs == v and np.array_equal(gs, g)
+    _, gm = f(x, mixed, reduction="none", return_grad=True)
+    _, gh = f(x, hard, reduction="none", return_grad=True)
+    _, gsft = f(x, soft, reduction="none", return_grad=True)
+    is_soft = mixed != hard
+    assert np.array_equal(gm[~is_soft], gh[~is_soft]) and np.array_equal(gm[is_soft], gsft[is_soft])

@@ -61,7 +61,9 @@ def rowwise_context(pkg: Path) -> dict:
         # ignore_index is not a kernel parameter: the call struct carries it.
         params = [p for p in s.param_names if p != "ignore_index"]
         _check_fits(pkg, s.name, len(s.array_params), len(params))
-        kernels = [(k, f"{k}_row", "class" if kind == "class" else "dense")
+        # The 8-row path: class-index kernels and real-target ones (not probability rows).
+        kernels = [(k, f"{k}_row", "class" if kind == "class" else "dense",
+                    s.rows8 and kind in ("class", "real"))
                    for kind, k in s.kernels.items()]
         losses.append({"name": s.name, "kernels": kernels, "cols": list(s.array_param_names),
                        "params": params, "binary": s.binary_input, "rows8": s.rows8})

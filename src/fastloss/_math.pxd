@@ -46,6 +46,13 @@ ctypedef fused real:
     double
 
 
+# An element's loss and its derivative, returned by value: out-pointers inside a
+# prange would be shared between threads.
+cdef struct LG:
+    double loss
+    double grad
+
+
 # log_ and log1p_ take the precision of the data: float32 data the float32
 # set, float64 data the float64 set. Only the type of `prec` matters (the
 # kernel passes a zero of the data's type). Use them only for terms of the

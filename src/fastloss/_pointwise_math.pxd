@@ -12,11 +12,7 @@ losses, so that a change here rebuilds only the pointwise kernels).
 from libc.math cimport fabs, M_PI, INFINITY
 
 from fastloss._math cimport *
-
-
-cdef struct LG:
-    double loss
-    double grad
+from fastloss._logistic_math cimport *
 
 
 cdef inline double _sign(double d) noexcept nogil:
@@ -102,18 +98,6 @@ cdef inline LG elastic_net_penalty_lg(real prec, double w, double alpha, double 
 # Per-class (last-axis) vector parameters come first after y, as doubles
 # (the kernel passes their value for the element's column, or their fill).
 
-cdef inline double _softplus_neg(real prec, double x, double e) noexcept nogil:
-    # softplus(-x) = log(1 + exp(-x)) with e = exp(-|x|): finite for all finite x.
-    return max(-x, 0.0) + log1p_(prec, e)
-
-
-cdef inline double _sigmoid_neg(double x, double e) noexcept nogil:
-    # sigmoid(-x) with e = exp(-|x|), accurate in both tails. One division (the
-    # two arms of a select are both computed; a division costs ~10 multiplies).
-    cdef double r = 1.0 / (1.0 + e)
-    return where(x >= 0, e * r, r)
-
-
 cdef inline LG binary_cross_entropy_lg(real prec, double x, double y, double weight) noexcept nogil:
     # PyTorch: logs clamped at -100; gradient (x - y) / max(x (1 - x), EPS) with
     # EPS = float32(1e-12), exactly as aten computes it.
@@ -121,43 +105,6 @@ cdef inline LG binary_cross_entropy_lg(real prec, double x, double y, double wei
     cdef double l1x = max(log1p_(prec, -x), -100.0)
     return LG(-weight * (y * lx + (1.0 - y) * l1x),
               weight * (x - y) / max((1.0 - x) * x, 9.999999960041972e-13))
-
-
-cdef inline LG binary_cross_entropy_with_logits_lg(real prec, double x, double y, double weight,
-                                                   double pos_weight) noexcept nogil:
-    cdef double e = exp(-fabs(x))
-    cdef double r = 1.0 / (1.0 + e)
-    cdef double lw = 1.0 + (pos_weight - 1.0) * y
-    cdef double loss = weight * ((1.0 - y) * x + lw * _softplus_neg(prec, x, e))
-    if real is float:
-        # float32 data reaches this only for targets other than 0 and 1 (the rest
-        # take _lg32): there the terms can cancel anyway, and (1 - y) - lw
-        # sigmoid(-x) is one blend cheaper (9% of the kernel on avx2).
-        return LG(loss, weight * ((1.0 - y) - lw * where(x >= 0, e * r, r)))
-    # (1 - y) - lw sigmoid(-x) written as (1 - y) sigmoid(x) - pos_weight y
-    # sigmoid(-x) (lw = 1 + (pos_weight - 1) y, 1 = sigmoid(x) + sigmoid(-x)): for
-    # 0/1 targets one term, exact in relative terms in both tails (1 - sigmoid(-x)
-    # gave 0 at x = -37, y = 0 instead of 8.5e-17).
-    return LG(loss, weight * ((1.0 - y) * where(x >= 0, r, e * r) - pos_weight * y * where(x >= 0, e * r, r)))
-
-
-cdef inline LG binary_cross_entropy_with_logits_lg32(float x, float y, double weight,
-                                                     double pos_weight) noexcept nogil:
-    # float32 lanes (_vmathf.h): sigmoid in both tails to ~0.3 units of 2^-24, so
-    # with a 0/1 target the gradient rounds to float32 within 1 ulp; the value
-    # as the float64 math writes it, with a float32 log1p.
-    cdef fl_sig32 s = sigmoid_parts32(x)
-    cdef double xd = x
-    cdef double yd = y
-    cdef double lw = 1.0 + (pos_weight - 1.0) * yd
-    return LG(weight * ((1.0 - yd) * xd + lw * (max(-xd, 0.0) + s.l1p)),
-              weight * ((1.0 - yd) * s.sp - pos_weight * yd * s.sn))
-
-
-cdef inline bint binary_cross_entropy_with_logits_lanes32(float x, float y) noexcept nogil:
-    # With a target other than 0 or 1 the gradient's two terms can cancel, and
-    # only float64 math keeps it within 2 ulp: those elements take it.
-    return (y == 0.0) | (y == 1.0)
 
 
 cdef inline double _pow01(double q, double a) noexcept nogil:

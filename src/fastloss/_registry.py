@@ -116,8 +116,9 @@ class LossSpec:
     accuracy_option: bool = False
     # A rowwise spec that also takes (N,) input as N rows of one binary logit.
     binary_input: bool = False
-    # Its class-target row function has an 8-rows-at-once variant
-    # ``<kernel>_rows8`` in _rowwise_math.pxd, used for contiguous rows of few classes.
+    # Its class-target (or real-target) row function has an 8-rows-at-once variant
+    # ``<kernel>_rows8`` in _rowwise_math.pxd, used for rows of few classes (real
+    # targets: contiguous rows only).
     rows8: bool = False
     # Pointwise, float32 data: the element math also exists in float32 lanes
     # (<name>_lg32 and the predicate <name>_lanes32 in _pointwise_math.pxd, which
@@ -476,6 +477,7 @@ LOSSES: tuple[LossSpec, ...] = (
     LossSpec(
         name="multilabel_soft_margin_loss",
         family="classification",
+        rows8=True,
         kind="rowwise",
         target="real",
         summary="Multi-label logistic loss of (N, C) logits with 0/1 targets, averaged over classes.",

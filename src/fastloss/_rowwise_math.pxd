@@ -21,7 +21,10 @@ from libc.stdint cimport int64_t
 
 # The vectorisable math library (not the pointwise losses' math: a change to
 # those does not rebuild the row-wise kernels).
-from fastloss._math cimport exp, log, log1p, expdiff32, where, real
+from fastloss._math cimport exp, log, log1p, expdiff32, where, real, LG
+from fastloss._logistic_math cimport (binary_cross_entropy_with_logits_lg,
+                                      binary_cross_entropy_with_logits_lg32,
+                                      binary_cross_entropy_with_logits_lanes32)
 
 
 cdef struct RowR:
@@ -556,13 +559,54 @@ cdef inline Consts multilabel_soft_margin_loss_consts(Py_ssize_t C,
     return _no_consts()
 
 
-cdef inline double _multilabel_term(double z, double y, double wj, real* g, Py_ssize_t j,
-                                    double gsc) noexcept nogil:
-    # w_j (softplus(z) - y z); writes gsc w_j (sigmoid(z) - y) to g[j] if g is not NULL.
-    cdef double e = exp(-fabs(z))
-    if g != NULL:
-        g[j] = <real>(gsc * wj * (where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e)) - y))
-    return wj * (where(z > 0, z, 0.0) - y * z + log1p(e))
+cdef inline LG _ml_term(real prec, real z, real y, double wj, int mode) noexcept nogil:
+    # w_j (softplus(z) - y z) and w_j (sigmoid(z) - y): binary_cross_entropy_with_logits'
+    # element with weight w_j (_logistic_math.pxd). float32 data: mode 0 its float32
+    # lanes (0/1 targets), 1 its float64 math, 2 both and a select per element (so
+    # an element's result depends on its own inputs only); float64 data: float64.
+    # The callers pass mode as a constant.
+    cdef LG a, b
+    cdef bint ok
+    if real is float:
+        if mode == 0:
+            return binary_cross_entropy_with_logits_lg32(z, y, wj, 1.0)
+        if mode == 2:
+            a = binary_cross_entropy_with_logits_lg32(z, y, wj, 1.0)
+            b = binary_cross_entropy_with_logits_lg(prec, z, y, wj, 1.0)
+            ok = binary_cross_entropy_with_logits_lanes32(z, y)
+            return LG(where(ok, a.loss, b.loss), where(ok, a.grad, b.grad))
+    return binary_cross_entropy_with_logits_lg(prec, z, y, wj, 1.0)
+
+
+cdef inline int _ml_mode(const real* t, Py_ssize_t n) noexcept nogil:
+    # The mode of _ml_term for n targets: 0 all 0/1, 1 none, 2 some (float32 data).
+    cdef int n32 = 0
+    cdef Py_ssize_t j
+    if real is double:
+        return 1
+    for j in range(n):
+        n32 = n32 + <int>binary_cross_entropy_with_logits_lanes32(0.0, t[j])
+    return 0 if n32 == n else (1 if n32 == 0 else 2)
+
+
+cdef inline void _ml_row_terms(const real* x, Py_ssize_t cs, Py_ssize_t C, const real* t,
+                               const double* weight, real* g, double gsc, double* al,
+                               int mode) noexcept nogil:
+    # One row's terms: element j's loss into al[j % 8], gsc times its gradient into g[j].
+    cdef real prec = 0
+    cdef LG r
+    cdef Py_ssize_t j, k, C8 = C - C % 8
+    for j in range(0, C8, 8):
+        for k in range(8):
+            r = _ml_term(prec, x[(j + k) * cs], t[j + k], weight[j + k], mode)
+            if g != NULL:
+                g[j + k] = <real>(gsc * r.grad)
+            al[k] = al[k] + r.loss
+    for j in range(C8, C):
+        r = _ml_term(prec, x[j * cs], t[j], weight[j], mode)
+        if g != NULL:
+            g[j] = <real>(gsc * r.grad)
+        al[j - C8] = al[j - C8] + r.loss
 
 
 cdef inline RowR multilabel_soft_margin_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t C,
@@ -570,15 +614,63 @@ cdef inline RowR multilabel_soft_margin_loss_row(const real* x, Py_ssize_t cs, P
                                                  double gs, Consts kc) noexcept nogil:
     cdef double al[8]
     cdef double gsc = gs / C
-    cdef Py_ssize_t j, k, C8 = C - C % 8
+    cdef Py_ssize_t k
+    cdef int mode = _ml_mode(t, C)
     for k in range(8):
         al[k] = 0.0
-    for j in range(0, C8, 8):
-        for k in range(8):
-            al[k] = al[k] + _multilabel_term(x[(j + k) * cs], t[j + k], weight[j + k], g, j + k, gsc)
-    for j in range(C8, C):
-        al[j - C8] = al[j - C8] + _multilabel_term(x[j * cs], t[j], weight[j], g, j, gsc)
+    if mode == 0:
+        _ml_row_terms(x, cs, C, t, weight, g, gsc, al, 0)
+    elif mode == 1:
+        _ml_row_terms(x, cs, C, t, weight, g, gsc, al, 1)
+    else:
+        _ml_row_terms(x, cs, C, t, weight, g, gsc, al, 2)
     return RowR(_tree8(al) / C, 0.0)
+
+
+cdef inline void _ml_flat_terms(const real* x, const real* t, const double* wr, const double* sr,
+                                Py_ssize_t n, real* g, double* lb, int mode) noexcept nogil:
+    # n contiguous elements: loss of element e into lb[e], sr[e] times its gradient into g[e].
+    cdef real prec = 0
+    cdef LG r
+    cdef Py_ssize_t e
+    for e in range(n):
+        r = _ml_term(prec, x[e], t[e], wr[e], mode)
+        if g != NULL:
+            g[e] = <real>(sr[e] * r.grad)
+        lb[e] = r.loss
+
+
+cdef inline void multilabel_soft_margin_loss_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
+                                                   Py_ssize_t C, const real* t,
+                                                   const double* weight, real* g,
+                                                   const double* gs, Consts kc, double* loss,
+                                                   double* correct) noexcept nogil:
+    # 8 contiguous rows (rs == C, cs == 1: the kernel takes this path only then) as
+    # one flat run of 8 C elements, vectorised along it; then each row's sum in the
+    # row path's order (element j into lane j % 8), so both paths give the same bits.
+    cdef double lb[8 * ROWS8_MAX_C]
+    cdef double wr[8 * ROWS8_MAX_C]
+    cdef double sr[8 * ROWS8_MAX_C]
+    cdef double al[8]
+    cdef Py_ssize_t n = 8 * C, j, k
+    cdef int mode = _ml_mode(t, n)
+    for k in range(8):
+        for j in range(C):
+            wr[k * C + j] = weight[j]
+            sr[k * C + j] = gs[k] / C
+    if mode == 0:
+        _ml_flat_terms(x, t, wr, sr, n, g, lb, 0)
+    elif mode == 1:
+        _ml_flat_terms(x, t, wr, sr, n, g, lb, 1)
+    else:
+        _ml_flat_terms(x, t, wr, sr, n, g, lb, 2)
+    for k in range(8):
+        for j in range(8):
+            al[j] = 0.0
+        for j in range(C):
+            al[j % 8] = al[j % 8] + lb[k * C + j]
+        loss[k] = _tree8(al) / C
+        correct[k] = 0.0
 
 
 # ---- multi_margin_loss ----

@@ -166,10 +166,15 @@ def binary_cross_entropy(x, y, weight):
 
 @_pointwise
 def binary_cross_entropy_with_logits(x, y, weight, pos_weight):
-    lw = 1 + (pos_weight - 1) * y
-    # The gradient (1 - y) - lw sigmoid(-x), written without cancellation for 0/1 targets.
-    return (weight * ((1 - y) * x + lw * _softplus(-x)),
-            weight * ((1 - y) * _sigmoid(x) - pos_weight * y * _sigmoid(-x)))
+    # (1 - y) x + lw softplus(-x) and (1 - y) - lw sigmoid(-x), lw = 1 + (pos_weight - 1) y,
+    # written as sums of terms that do not cancel for 0/1 targets.
+    # (targets outside [0, 1] make the terms of opposite sign: those keep the first form)
+    with np.errstate(invalid="ignore"):
+        split = (np.where(y != 1, (1 - y) * _softplus(x), 0.0)
+                 + np.where(y != 0, pos_weight * y * _softplus(-x), 0.0))
+        first = (1 - y) * x + (1 + (pos_weight - 1) * y) * _softplus(-x)
+    value = np.where((y >= 0) & (y <= 1), split, first)
+    return weight * value, weight * ((1 - y) * _sigmoid(x) - pos_weight * y * _sigmoid(-x))
 
 
 @_pointwise
