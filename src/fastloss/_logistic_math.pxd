@@ -62,11 +62,15 @@ cdef inline LG binary_cross_entropy_with_logits_lg32(float x, float y, double we
     # float32 lanes (_vmathf.h): sigmoid in both tails to ~0.03 units of 2^-24, so
     # with a 0/1 target the gradient rounds to float32 within 1 ulp; the value
     # as the float64 math writes it, with a float32 log1p.
-    # y is 0 or 1 here (_lanes32): the value is one softplus, exact in both tails.
+    # y is 0 or 1 here (_lanes32): the value is one softplus, lw softplus((1 - 2y) x)
+    # (lw = 1 or pos_weight), exact in both tails and the limit at infinite x. The
+    # first form (1 - y) x + lw softplus(-x) gives 0 at x = -37, y = 0 and NaN at
+    # infinite x; it was as fast at 65,536 elements but 1.3x faster at 10**7 on avx512
+    # (26 against 34 ms, measured: the loop is at the edge of spilling registers).
     cdef fl_sig32 s = sigmoid_parts32(x)
-    cdef double xd = x
     cdef double yd = y
-    return LG(weight * where(y == 0.0, max(xd, 0.0) + s.l1p, pos_weight * (max(-xd, 0.0) + s.l1p)),
+    cdef double lw = 1.0 + (pos_weight - 1.0) * yd
+    return LG(weight * (lw * (<double>max((1.0 - 2.0 * y) * x, <float>0.0) + s.l1p)),
               weight * ((1.0 - yd) * s.sp - pos_weight * yd * s.sn))
 
 
