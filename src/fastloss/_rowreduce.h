@@ -51,29 +51,38 @@
     }
 
 /* The same for 8 rows held in a tile whose lanes are the rows (t[j*8 + k] =
-   x_kj, _rowwise_math's blocks of 8 rows): m[k] = max_j x_kj, and above[k] =
-   how many x_kj with j < y_k equal m[k]. Each step over j is one vector
-   operation on the 8 lanes; without the pragma GCC left both scalar. */
-static inline void fl_tile8_max(const double *t, ptrdiff_t C, double *m)
-{
-    for (ptrdiff_t j = 0; j < C; j++) {
-        FL_OMP_SIMD(simdlen(8))
-        for (int k = 0; k < 8; k++) {
-            double z = t[j * 8 + k];
-            m[k] = z > m[k] ? z : m[k];
-        }
+   x_kj, _rowwise_math's blocks of 8 rows; the tile has the data's type): m[k] =
+   max_j x_kj, and above[k] = how many x_kj with j < y_k equal m[k]. Each step
+   over j is one vector operation on the 8 lanes; without the pragma GCC left both
+   scalar. */
+#define FL_DEFINE_TILE8(SUFFIX, T)                                                \
+    static inline void fl_tile8_max_##SUFFIX(const T *t, ptrdiff_t C, double *m)  \
+    {                                                                             \
+        T mt[8];                                                                  \
+        for (int k = 0; k < 8; k++)                                               \
+            mt[k] = -INFINITY;                                                    \
+        for (ptrdiff_t j = 0; j < C; j++) {                                       \
+            FL_OMP_SIMD(simdlen(8))                                               \
+            for (int k = 0; k < 8; k++) {                                         \
+                T z = t[j * 8 + k];                                               \
+                mt[k] = z > mt[k] ? z : mt[k];                                    \
+            }                                                                     \
+        }                                                                         \
+        for (int k = 0; k < 8; k++)                                               \
+            m[k] = (double)mt[k];                                                 \
+    }                                                                             \
+    static inline void fl_tile8_above_##SUFFIX(const T *t, ptrdiff_t C, const double *m, \
+                                               const ptrdiff_t *y, double *above) \
+    {                                                                             \
+        for (ptrdiff_t j = 0; j < C; j++) {                                       \
+            FL_OMP_SIMD(simdlen(8))                                               \
+            for (int k = 0; k < 8; k++)                                           \
+                above[k] += (double)((t[j * 8 + k] == (T)m[k]) & (j < y[k]));      \
+        }                                                                         \
     }
-}
 
-static inline void fl_tile8_above(const double *t, ptrdiff_t C, const double *m,
-                                  const ptrdiff_t *y, double *above)
-{
-    for (ptrdiff_t j = 0; j < C; j++) {
-        FL_OMP_SIMD(simdlen(8))
-        for (int k = 0; k < 8; k++)
-            above[k] += (double)((t[j * 8 + k] == m[k]) & (j < y[k]));
-    }
-}
+FL_DEFINE_TILE8(f32, float)
+FL_DEFINE_TILE8(f64, double)
 
 FL_DEFINE_ROW_MAX(fl_row_max_f32, float)
 FL_DEFINE_ROW_MAX(fl_row_max_f64, double)

@@ -60,9 +60,12 @@ cdef extern from "_rowreduce.h":
                                               double m) noexcept nogil
     Py_ssize_t count_eq_f64 "fl_count_eq_f64"(const double* x, Py_ssize_t cs, Py_ssize_t n,
                                               double m) noexcept nogil
-    void tile8_max "fl_tile8_max"(const double* t, Py_ssize_t C, double* m) noexcept nogil
-    void tile8_above "fl_tile8_above"(const double* t, Py_ssize_t C, const double* m,
-                                      const Py_ssize_t* y, double* above) noexcept nogil
+    void tile8_max_f32 "fl_tile8_max_f32"(const float* t, Py_ssize_t C, double* m) noexcept nogil
+    void tile8_max_f64 "fl_tile8_max_f64"(const double* t, Py_ssize_t C, double* m) noexcept nogil
+    void tile8_above_f32 "fl_tile8_above_f32"(const float* t, Py_ssize_t C, const double* m,
+                                              const Py_ssize_t* y, double* above) noexcept nogil
+    void tile8_above_f64 "fl_tile8_above_f64"(const double* t, Py_ssize_t C, const double* m,
+                                              const Py_ssize_t* y, double* above) noexcept nogil
 
 
 cdef inline double _row_max(const real* x, Py_ssize_t cs, Py_ssize_t C) noexcept nogil:
@@ -254,7 +257,7 @@ cdef inline bint labels_ok8(const int64_t* labels, int64_t ignore_index,
 
 
 cdef inline void _rows8_exps(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t C,
-                             const Py_ssize_t* yr, double* t,
+                             const Py_ssize_t* yr, real* t,
                              double* m, double* zy, double* S, double* So, double* correct,
                              double b, const double* v, double* lin, bint low) noexcept nogil:
     # Rows k < 8 (x_kj = x[k*rs + j*cs], any strides) into the tile t (t[j*8 + k] =
@@ -276,8 +279,12 @@ cdef inline void _rows8_exps(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssi
             t[j * 8 + k] = x[k * rs + j * cs]
     for k in range(8):
         zy[k] = t[yr[k] * 8 + k]
-    tile8_max(t, C, m)
-    tile8_above(t, C, m, yr, above)
+    if real is float:
+        tile8_max_f32(t, C, m)
+        tile8_above_f32(t, C, m, yr, above)
+    else:
+        tile8_max_f64(t, C, m)
+        tile8_above_f64(t, C, m, yr, above)
     for k in range(8):
         correct[k] = <double>((zy[k] == m[k]) & (above[k] == 0))
     if b != 0:
@@ -286,18 +293,18 @@ cdef inline void _rows8_exps(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssi
                 lin[k] = lin[k] + where(v[j] != 0, v[j] * (m[k] - t[j * 8 + k]), 0.0)
     for j in range(C):
         for k in range(8):
-            e = _sexp(<real>t[j * 8 + k], m[k], low)
-            t[j * 8 + k] = e
+            e = _sexp(t[j * 8 + k], m[k], low)
+            t[j * 8 + k] = <real>e   # as the row path stores it in g (exact where low)
             S[k] = S[k] + e
             So[k] = So[k] + where(j != yr[k], e, 0.0)
 
 
-cdef inline void _rows8_store(const double* t, Py_ssize_t C, real* g) noexcept nogil:
+cdef inline void _rows8_store(const real* t, Py_ssize_t C, real* g) noexcept nogil:
     # The tile back into the 8 contiguous gradient rows.
     cdef Py_ssize_t j, k
     for k in range(8):
         for j in range(C):
-            g[k * C + j] = <real>t[j * 8 + k]
+            g[k * C + j] = t[j * 8 + k]
 
 
 cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
@@ -308,7 +315,7 @@ cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t c
     # _softmax_class for rows k < 8 of x (row stride rs; a and gs per row); writes
     # loss[k], correct[k] and, if g is not NULL, the gradient rows (g may be x:
     # x is read into the tile before g is written).
-    cdef double t[8 * ROWS8_MAX_C]
+    cdef real t[8 * ROWS8_MAX_C]   # the data's type: float32 rows fill 8 lanes of a vector
     cdef double m[8]
     cdef double S[8]
     cdef double So[8]
@@ -332,13 +339,13 @@ cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t c
     if b != 0:
         for j in range(C):
             for k in range(8):
-                t[j * 8 + k] = rr[k] * t[j * 8 + k] - gs[k] * b * v[j]
+                t[j * 8 + k] = <real>(rr[k] * t[j * 8 + k] - gs[k] * b * v[j])
     else:
         for j in range(C):
             for k in range(8):
-                t[j * 8 + k] = rr[k] * t[j * 8 + k]
+                t[j * 8 + k] = <real>(rr[k] * t[j * 8 + k])
     for k in range(8):
-        t[yr[k] * 8 + k] = gy[k]
+        t[yr[k] * 8 + k] = <real>gy[k]
     _rows8_store(t, C, g)
 
 
@@ -492,7 +499,7 @@ cdef inline void softmax_focal_loss_rows8(const real* x, Py_ssize_t rs, Py_ssize
                                           double* correct) noexcept nogil:
     # softmax_focal_loss_row for 8 rows (see _rows8_exps); gamma = 0 gives the same
     # bits as cross_entropy_class_rows8, as the row functions do.
-    cdef double t[8 * ROWS8_MAX_C]
+    cdef real t[8 * ROWS8_MAX_C]   # the data's type: float32 rows fill 8 lanes of a vector
     cdef double m[8]
     cdef double S[8]
     cdef double So[8]
@@ -512,9 +519,9 @@ cdef inline void softmax_focal_loss_rows8(const real* x, Py_ssize_t rs, Py_ssize
         return
     for j in range(C):
         for k in range(8):
-            t[j * 8 + k] = rr[k] * t[j * 8 + k]
+            t[j * 8 + k] = <real>(rr[k] * t[j * 8 + k])
     for k in range(8):
-        t[yr[k] * 8 + k] = gy[k]
+        t[yr[k] * 8 + k] = <real>gy[k]
     _rows8_store(t, C, g)
 
 
