@@ -145,7 +145,7 @@ _WRAPPER_MODULES = {
         "import torch\n\n"
         "class FastlossFunction(torch.autograd.Function):\n"
         "    @staticmethod\n"
-        "    def forward(ctx: Any, fn: Any, input: Any, kwargs: Any, names: Any, *tensors: Any) -> Any: ...\n"
+        "    def forward(ctx: Any, loss: Any, input: Any, kwargs: Any, names: Any, *tensors: Any) -> Any: ...\n"
         "    @staticmethod\n"
         "    def backward(ctx: Any, grad_output: Any, *_: Any) -> Any: ...\n"
     )),
