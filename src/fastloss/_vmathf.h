@@ -155,9 +155,10 @@ FL_INLINE float fl__log1pf_unit(float z)
    * E = e / (1 + e) = 2^-n (hi + lo) R: the product hi r0 kept exact by fmaf,
      the scaling by 2^-n in float64 (no float32 underflow: n <= 1021, a clamped
      at 708, where every float32 result is 0 anyway; +inf gives exactly 0).
-   Both sigmoids come out within about 0.03 units of 2^-24 in both tails (at the points checked)
-   (tests/test_vmath.py), so a gradient that is one of them times a weight rounds
-   to float32 within 1 ulp of the correctly rounded result. The log1p feeds the
+   Both sigmoids come out within about 0.03 units of 2^-24 in both tails (at the
+   points checked), so a gradient that is one of them times a weight rounds to
+   float32 within 1 ulp of the correctly rounded result (tests/test_dispatch.py,
+   through the losses, across every binade). The log1p feeds the
    loss value only (fl__log1pf_unit; from 2^-n (hi + lo) in float64 where that
    is below float32's normal range). NaN gives NaN in all three. */
 typedef struct { double sp; double sn; double l1p; } fl_sig32;
