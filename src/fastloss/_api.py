@@ -308,7 +308,7 @@ def _rowwise_plan(spec: LossSpec, kernels) -> _fastpath.RowwisePlan | None:
         tuple(p.name for p in scalars), tuple(p.default for p in scalars),
         tuple(check_param(p, p.default) for p in scalars), tuple(bounds(p) for p in scalars),
         bool(ignore), ignore[0].default if ignore else None, spec.mean_over != "rows",
-        spec.differentiable, spec.accuracy_option)
+        spec.differentiable)
 
 
 def _make_rowwise(spec: LossSpec):

@@ -143,20 +143,18 @@ cdef class RowwisePlan:
     cdef object ignore_default
     cdef bint count_valid       # "mean" divides by the rows not ignored (else by N)
     cdef bint differentiable
-    cdef bint accuracy_option
     cdef dict vectors           # C -> tuple of read-only fill vectors
 
     def __init__(self, dict kernels, str input_name, tuple vector_names, tuple fills,
                  tuple names, tuple defaults, tuple checked, tuple bounds, bint has_ignore,
-                 object ignore_default, bint count_valid, bint differentiable,
-                 bint accuracy_option):
+                 object ignore_default, bint count_valid, bint differentiable):
         self.kernels = kernels
         self.input_name = input_name
         self.vector_names, self.fills = vector_names, fills
         self.names, self.defaults, self.checked, self.bounds = names, defaults, checked, bounds
         self.has_ignore, self.ignore_default = has_ignore, ignore_default
         self.count_valid = count_valid
-        self.differentiable, self.accuracy_option = differentiable, accuracy_option
+        self.differentiable = differentiable
         self.vectors = {}
 
     cdef tuple _fill_vectors(self, Py_ssize_t C):

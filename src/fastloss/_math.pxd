@@ -53,6 +53,18 @@ cdef struct LG:
     double grad
 
 
+# Losses with float32-lane element math (_vmathf.h) run a block of elements in one
+# of three modes, from how many of its n elements that math serves (n32): 0 all
+# take the float32 lanes, 1 none (float64 math), 2 some (both, then lg_select per
+# element), so that an element's result depends on its own inputs only.
+cdef inline int lanes_mode(Py_ssize_t n32, Py_ssize_t n) noexcept nogil:
+    return 0 if n32 == n else (1 if n32 == 0 else 2)
+
+
+cdef inline LG lg_select(bint ok, LG a, LG b) noexcept nogil:
+    return LG(where(ok, a.loss, b.loss), where(ok, a.grad, b.grad))
+
+
 # log_ and log1p_ take the precision of the data: float32 data the float32
 # set, float64 data the float64 set. Only the type of `prec` matters (the
 # kernel passes a zero of the data's type). Use them only for terms of the

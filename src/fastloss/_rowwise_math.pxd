@@ -21,7 +21,7 @@ from libc.stdint cimport int64_t
 
 # The vectorisable math library (not the pointwise losses' math: a change to
 # those does not rebuild the row-wise kernels).
-from fastloss._math cimport exp, log, log1p, expdiff32, where, real, LG
+from fastloss._math cimport exp, log, log1p, expdiff32, where, real, LG, lanes_mode, lg_select
 from fastloss._logistic_math cimport (binary_cross_entropy_with_logits_lg,
                                       binary_cross_entropy_with_logits_lg32,
                                       binary_cross_entropy_with_logits_lanes32)
@@ -568,20 +568,15 @@ cdef inline Consts multilabel_soft_margin_loss_consts(Py_ssize_t C,
 
 cdef inline LG _ml_term(real prec, real z, real y, double wj, int mode) noexcept nogil:
     # w_j (softplus(z) - y z) and w_j (sigmoid(z) - y): binary_cross_entropy_with_logits'
-    # element with weight w_j (_logistic_math.pxd). float32 data: mode 0 its float32
-    # lanes (0/1 targets), 1 its float64 math, 2 both and a select per element (so
-    # an element's result depends on its own inputs only); float64 data: float64.
-    # The callers pass mode as a constant.
-    cdef LG a, b
-    cdef bint ok
+    # element with weight w_j (_logistic_math.pxd), in lanes_mode's mode for float32
+    # data (_math.pxd); float64 data: float64. The callers pass mode as a constant.
     if real is float:
         if mode == 0:
             return binary_cross_entropy_with_logits_lg32(z, y, wj, 1.0)
         if mode == 2:
-            a = binary_cross_entropy_with_logits_lg32(z, y, wj, 1.0)
-            b = binary_cross_entropy_with_logits_lg(prec, z, y, wj, 1.0)
-            ok = binary_cross_entropy_with_logits_lanes32(z, y)
-            return LG(where(ok, a.loss, b.loss), where(ok, a.grad, b.grad))
+            return lg_select(binary_cross_entropy_with_logits_lanes32(z, y),
+                             binary_cross_entropy_with_logits_lg32(z, y, wj, 1.0),
+                             binary_cross_entropy_with_logits_lg(prec, z, y, wj, 1.0))
     return binary_cross_entropy_with_logits_lg(prec, z, y, wj, 1.0)
 
 
@@ -593,7 +588,7 @@ cdef inline int _ml_mode(const real* t, Py_ssize_t n) noexcept nogil:
         return 1
     for j in range(n):
         n32 = n32 + <int>binary_cross_entropy_with_logits_lanes32(0.0, t[j])
-    return 0 if n32 == n else (1 if n32 == 0 else 2)
+    return lanes_mode(n32, n)
 
 
 cdef inline void _ml_row_terms(const real* x, Py_ssize_t cs, Py_ssize_t C, const real* t,
