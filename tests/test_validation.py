@@ -39,7 +39,7 @@ class TestBadInput:
         with pytest.raises(ValueError, match="reduction"):
             call(spec, *arrays_for(spec, (5,), np.float64), reduction=reduction)
 
-    @pytest.mark.parametrize("n_threads,exc", [(0, ValueError), (-2, ValueError), (1.5, TypeError),
+    @pytest.mark.parametrize("n_threads,exc", [(0, ValueError), (1.5, TypeError),
                                                (True, TypeError), ("2", TypeError)])
     def test_bad_n_threads(self, spec, n_threads, exc):
         with pytest.raises(exc, match="n_threads"):

@@ -22,3 +22,20 @@ except _PackageNotFoundError:  # imported from a source tree that was never inst
 globals().update(_FUNCTIONS)
 
 __all__ = sorted(_FUNCTIONS) + ["Meter", "REGISTRY", "show_config", "__version__"]
+
+# Submodules reachable as attributes after a plain ``import fastloss`` (PEP 562),
+# imported on first use: ``fastloss.torch`` and ``fastloss.dask`` import their
+# libraries, which would cost every user seconds of import time (or fail).
+_SUBMODULES = ("dask", "reference", "testing", "torch")
+
+
+def __getattr__(name: str):
+    if name in _SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_SUBMODULES))
