@@ -20,18 +20,20 @@ from typing import Any
 
 import numpy as np
 
-from . import _dispatch, _docs, _fastpath
+from . import _counts, _dispatch, _docs, _fastpath
 from ._registry import LOSSES, LossSpec
 from ._threads import resolve_n_threads
 from ._validation import (
     pow2_normalized,
     as_array,
+    as_binary_target,
     as_class_target,
     as_class_vector,
     as_float_input,
     as_float_matrix,
     as_real_like,
     as_sample_weight,
+    check_flag,
     check_out,
     check_param,
     check_range,
@@ -70,7 +72,9 @@ def _default_args(spec, params):
 
 def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_grad, out,
                     n_threads, params):
-    if sample_weight is None and spec.input_range is None and type(return_grad) is bool:
+    want_acc = spec.accuracy_option and check_flag("return_accuracy", params["return_accuracy"])
+    if (sample_weight is None and spec.input_range is None and type(return_grad) is bool
+            and not want_acc):
         args = _default_args(spec, params)
         if args is not None:
             r = _fastpath.pointwise(kernels, x, target, out, return_grad, reduction, n_threads,
@@ -111,8 +115,11 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
     loss_out = np.empty_like(x) if reduction == "none" else None
 
     total = 0.0
+    n_correct = 0
     if n:
         flat = [a.reshape(-1) for a in arrays]
+        if want_acc:  # before the kernel: out= may be the input itself
+            n_correct = _counts.sign_agreement(flat[0], flat[1], nt)
         total = kernels[x.dtype](
             *flat,
             None if grad is None else grad.reshape(-1),
@@ -125,20 +132,29 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
         value = total / denom if n else math.nan
     else:
         value = total
-    return (value, grad) if return_grad else value
+    result = (value, grad) if return_grad else (value,)
+    if want_acc:
+        result += (n_correct,)
+    return result if len(result) > 1 else value
 
 
 def _class_target(spec, target, x, ignore_index):
     """("class", int64 indices) or ("prob"/"real", target array of x's shape)."""
     tdt = as_array(target, "target").dtype
-    if spec.target == "class_or_prob" and tdt.kind == "f" and np.shape(target) != x.shape:
+    accepts_prob = spec.target == "class_or_prob"
+    if accepts_prob and tdt.kind == "f" and np.shape(target) != x.shape:
         raise TypeError(f"target of shape {np.shape(target)} holds class indices, which need an "
-                        f"integer dtype, got {tdt}; probability targets need input's shape {x.shape}")
-    if spec.target == "real" or (spec.target == "class_or_prob" and tdt.kind == "f"):
+                        f"integer dtype, got {tdt}: convert whole-number labels with "
+                        f"target.astype(np.int64); probability targets need the input's shape "
+                        f"{x.shape}")
+    if spec.target == "real" or (accepts_prob and tdt.kind == "f"):
         kind = "real" if spec.target == "real" else "prob"
         return kind, as_real_like(target, "target", x)
+    if spec.binary_input and x.shape[1] == 1 and tdt.kind == "f":
+        # binary logits with the float 0/1 targets that binary_cross_entropy_with_logits takes
+        return "class", as_binary_target(target, x.shape[0])
     n_classes = max(x.shape[1], 2) if spec.binary_input else x.shape[1]
-    return "class", as_class_target(target, x.shape[0], n_classes, ignore_index)
+    return "class", as_class_target(target, x.shape, n_classes, ignore_index, accepts_prob)
 
 
 def _denominator(spec, kind, t, sw, class_weight, ignore_index):
@@ -165,9 +181,7 @@ def _rowwise_call(spec, kernels, a):
     vectors = _class_vectors(spec, a, n_classes, True)
     ignore_index = params.pop("ignore_index", None)
     kind, t = _class_target(spec, a["target"], x, ignore_index)
-    want_acc = a.get("return_accuracy", False)
-    if not isinstance(want_acc, (bool, np.bool_)):
-        raise TypeError(f"return_accuracy must be a bool, got {type(want_acc).__name__}")
+    want_acc = check_flag("return_accuracy", a.get("return_accuracy", False))
     if want_acc and kind != "class":
         raise ValueError("return_accuracy=True needs class-index targets")
     sw = a.get("sample_weight")

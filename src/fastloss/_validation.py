@@ -21,7 +21,26 @@ def as_array(a: object, name: str) -> np.ndarray:
         return np.asarray(a)
     except (ValueError, TypeError, RuntimeError) as e:
         err = ValueError if isinstance(e, ValueError) else TypeError
-        raise err(f"{name} cannot be converted to a NumPy array: {e}") from None
+        raise err(_torch_tensor_advice(a, name) or
+                  f"{name} cannot be converted to a NumPy array: {e}") from None
+
+
+def _torch_tensor_advice(a: object, name: str) -> str | None:
+    """What to do with a torch tensor that NumPy cannot take (read without importing
+    torch: its type's module says what it is)."""
+    if type(a).__module__.partition(".")[0] != "torch" or not hasattr(a, "device"):
+        return None
+    device, dtype = getattr(a, "device"), getattr(a, "dtype", None)
+    if getattr(device, "type", "cpu") != "cpu":
+        return (f"{name} is a torch tensor on device '{device}'; fastloss computes on the CPU: "
+                f"pass {name}.cpu(), or call fastloss.torch's loss of the same name")
+    if str(dtype) in ("torch.bfloat16", "torch.float16"):
+        return (f"{name} is a torch tensor of dtype {dtype}; fastloss computes in float32 or "
+                f"float64: pass {name}.float()")
+    if getattr(a, "requires_grad", False):
+        return (f"{name} is a torch tensor that requires grad: pass {name}.detach(), or call "
+                "fastloss.torch's loss of the same name to differentiate through autograd")
+    return None
 
 
 def _aligned(arr: np.ndarray) -> np.ndarray:
@@ -62,10 +81,12 @@ def _float_array(a: object, name: str) -> np.ndarray:
     if dt.kind != "f" or dt.itemsize not in (4, 8):
         if dt.kind == "c":
             raise TypeError(f"{name} must be real floating point, got complex dtype {dt}")
-        if dt.kind == "f":
+        if dt.kind in "fbiu" or dt.name == "bfloat16":
+            # float16, long double, bfloat16 (ml_dtypes), integer or bool predictions
+            to = "np.float64" if dt.kind == "f" and dt.itemsize > 8 else "np.float32"
             raise TypeError(
-                f"{name} has dtype {dt}; fastloss computes in float32 or float64: "
-                f"convert it with {name}.astype(np.float32)"
+                f"{name} has dtype {_describe(dt)}; fastloss computes in float32 or float64: "
+                f"convert it with {name}.astype({to})"
             )
         raise TypeError(f"{name} must be a float32 or float64 array, got dtype {_describe(dt)}")
     return arr
@@ -78,20 +99,35 @@ def check_range(x: np.ndarray, name: str, low: float, high: float) -> None:
                          f"got values in [{x.min()}, {x.max()}]")
 
 
-def as_class_target(a: object, n_rows: int, n_classes: int, ignore_index: int | None) -> np.ndarray:
+def as_class_target(a: object, x_shape: tuple, n_classes: int, ignore_index: int | None,
+                    accepts_prob: bool = False) -> np.ndarray:
     """Class indices of any integer dtype as int64, every one in [0, n_classes) or
     equal to ``ignore_index``; checked in the original dtype, before any conversion
-    could wrap a value (a uint64 above 2**63, 2**40 in int64)."""
+    could wrap a value (a uint64 above 2**63, 2**40 in int64). ``x_shape`` (the
+    input's) and ``accepts_prob`` (probability rows are the loss's other target)
+    only shape the advice of the errors."""
     arr = as_array(a, "target")
+    n_rows = x_shape[0]
     if arr.dtype.kind == "b":
         arr = arr.astype(np.int8)
+    one_hot = arr.shape == tuple(x_shape) and len(x_shape) == 2 and x_shape[1] > 1
+    prob = " (or target.astype(input.dtype) as class probabilities)" if accepts_prob else ""
     if arr.dtype.kind not in "iu":
-        raise TypeError(
-            f"target must hold integer class indices (any integer dtype), got dtype "
-            f"{_describe(arr.dtype)}; class probabilities need input's shape"
-        )
+        if arr.dtype.kind == "f" and one_hot:
+            advice = "one-hot or probability rows take their class indices: target.argmax(axis=1)"
+        elif arr.dtype.kind == "f":
+            advice = "convert whole-number labels with target.astype(np.int64)"
+            if accepts_prob:
+                advice += f"; class probabilities need the input's shape {tuple(x_shape)}"
+        else:
+            advice = "class indices are integers"
+        raise TypeError(f"target must hold integer class indices (any integer dtype), got dtype "
+                        f"{_describe(arr.dtype)}: {advice}")
     if arr.shape != (n_rows,):
-        raise ValueError(f"target of class indices must have shape ({n_rows},), got shape {arr.shape}")
+        hint = (f": one-hot rows take their class indices with target.argmax(axis=1){prob}"
+                if one_hot else "")
+        raise ValueError(f"target of class indices must have shape ({n_rows},), got shape "
+                         f"{arr.shape}{hint}")
     if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
         bad = (arr < 0) | (arr >= n_classes)
         if ignore_index is not None:
@@ -101,6 +137,21 @@ def as_class_target(a: object, n_rows: int, n_classes: int, ignore_index: int | 
             extra = "" if ignore_index is None else f" and is not ignore_index={ignore_index}"
             raise ValueError(f"target[{i}] = {arr[i]} is not a class index in [0, {n_classes}){extra}")
     return _aligned(np.ascontiguousarray(arr, dtype=np.int64))
+
+
+def as_binary_target(a: object, n_rows: int) -> np.ndarray:
+    """Float 0/1 targets of binary logits ((N,) or (N, 1)) as class indices 0 / 1."""
+    arr = as_array(a, "target")
+    if arr.shape not in ((n_rows,), (n_rows, 1)):
+        raise ValueError(f"target of binary logits must have shape ({n_rows},), got shape "
+                         f"{arr.shape}")
+    arr = arr.reshape(-1)
+    bad = (arr != 0) & (arr != 1)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(f"target[{i}] = {arr[i]}: binary targets must be 0 or 1 (threshold soft "
+                         "targets first, e.g. target > 0.5)")
+    return _aligned(arr.astype(np.int64))
 
 
 def as_class_vector(a: object, name: str, n: int, domain: str = "nonnegative") -> np.ndarray:
@@ -204,6 +255,13 @@ def check_reduction(reduction: object, spec: LossSpec) -> str:
     if not isinstance(reduction, str) or reduction not in spec.reductions:
         raise ValueError(f"reduction must be one of {spec.reductions}, got {reduction!r}")
     return reduction
+
+
+def check_flag(name: str, value: object) -> bool:
+    """A bool option (a NumPy bool too)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be a bool, got {type(value).__name__}")
+    return bool(value)
 
 
 def check_param(p: Param, value: object) -> float | int:

@@ -12,16 +12,24 @@ for C-contiguous float32/float64 inputs.
 Only ``input`` is differentiated: a target (or weight) tensor that requires
 grad is an error, since its gradient is not computed. Tensors must be on the CPU.
 
-Needs PyTorch: ``pip install fastloss[torch]``.
+Needs PyTorch. A CPU build is enough (PyPI's default one can be a multi-GB
+CUDA download)::
+
+    python -m pip install torch --index-url https://download.pytorch.org/whl/cpu
+
+From a source checkout of fastloss, ``python -m pip install ".[torch]"``
+installs fastloss and, unless one is there already, torch.
 """
 
 from __future__ import annotations
 
 import inspect
+import re
 
 import numpy as np
 import torch
 
+from . import _docs
 from ._api import CALLS, FUNCTIONS, dict_function
 from ._registry import LOSSES, LossSpec
 
@@ -31,7 +39,29 @@ _NOT_HERE = ("return_grad", "out")
 _INPUT_NAME = {spec.name: spec.input_name for spec in LOSSES}
 
 
+# NumPy idioms in fastloss's error advice, and what a torch user writes instead.
+_TORCH_IDIOMS = [
+    (re.compile(r"\.astype\(np\.float32\)"), ".float()"),
+    (re.compile(r"\.astype\(np\.float64\)"), ".double()"),
+    (re.compile(r"\.astype\(np\.int64\)"), ".long()"),
+    (re.compile(r"\.astype\(input\.dtype\)"), ".to(input.dtype)"),
+    (re.compile(r"\.argmax\(axis=1\)"), ".argmax(dim=1)"),
+]
+
+
+def _in_torch_terms(loss: str, e: Exception) -> Exception:
+    """``e`` (a validation error of the NumPy API) with its advice in torch's terms."""
+    msg = str(e)
+    for pattern, torch_idiom in _TORCH_IDIOMS:
+        msg = pattern.sub(torch_idiom, msg)
+    return type(e)(f"fastloss.torch.{loss}: {msg}")
+
+
 def _cpu_array(name: str, loss: str, t: torch.Tensor, *, differentiable: bool) -> np.ndarray:
+    if t.dtype in (torch.bfloat16, torch.float16) and (differentiable or t.dtype == torch.bfloat16):
+        # NumPy has no bfloat16; a float16 input would need a float16 gradient
+        raise TypeError(f"fastloss.torch.{loss}: {name} has dtype {t.dtype}; fastloss computes "
+                        f"in float32 or float64: pass {name}.float()")
     if t.is_cpu and (differentiable or not t.requires_grad):
         try:
             return t.detach().numpy()  # shares memory; raises for a conjugate or negative view
@@ -70,7 +100,10 @@ class FastlossFunction(torch.autograd.Function):
             kwargs[name] = _cpu_array(name, loss, t, differentiable=False)
         kwargs["return_grad"] = True
         kwargs["out"] = None
-        res = CALLS[loss](kwargs)
+        try:
+            res = CALLS[loss](kwargs)
+        except (TypeError, ValueError) as e:
+            raise _in_torch_terms(loss, e) from None
         value = res[0]
         ctx.fastloss_grad = torch.from_numpy(res[1])
         ctx.fastloss_name = loss
@@ -122,7 +155,10 @@ def _call(spec: LossSpec, fn, array_names: tuple[str, ...], a: dict):
             tensors.append(a.pop(k))
     if not spec.differentiable:  # a metric (accuracy): a plain tensor, no autograd
         kw = {n: _cpu_array(n, spec.name, t, differentiable=False) for n, t in zip(names, tensors)}
-        value = fn(_cpu_array(spec.input_name, spec.name, x, differentiable=True), **a, **kw)
+        try:
+            value = fn(_cpu_array(spec.input_name, spec.name, x, differentiable=True), **a, **kw)
+        except (TypeError, ValueError) as e:
+            raise _in_torch_terms(spec.name, e) from None
         return torch.from_numpy(value) if isinstance(value, np.ndarray) else torch.tensor(value)
     out = FastlossFunction.apply(spec.name, x, a, names, *tensors)
     if type(out) is tuple:  # (loss, n_correct as a Python int)
@@ -139,14 +175,7 @@ def _make(spec: LossSpec):
                    if n in sig.parameters)
     loss = dict_function(spec.name, sig, lambda a: _call(spec, fn, arrays, a), "fastloss.torch")
     loss.__signature__ = sig  # type: ignore[attr-defined]
-    loss.__doc__ = (
-        f"``fastloss.{spec.name}`` on CPU tensors, differentiable with respect to "
-        f"``{spec.input_name}`` through autograd.\n\nArguments as ``fastloss.{spec.name}`` "
-        "(without return_grad and out); tensors or arrays. Returns a tensor of the input's "
-        "dtype: a scalar for \"mean\"/\"sum\", the per-element losses for \"none\"; with "
-        "return_accuracy=True, the pair (loss, n_correct).\n\n"
-        + (fn.__doc__ or "")
-    )
+    loss.__doc__ = _docs.torch_docstring(spec)
     return loss
 
 
