@@ -15,7 +15,7 @@ import fastloss  # noqa: E402  (the installed package: autodoc reads its docstri
 project = "fastloss"
 copyright = "2026, the fastloss developers"
 version = release = fastloss.__version__
-extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon"]
+extensions = ["sphinx.ext.autodoc", "sphinx.ext.napoleon", "sphinx.ext.mathjax"]
 napoleon_google_docstring = False
 napoleon_numpy_docstring = True
 autodoc_typehints = "none"

@@ -81,9 +81,8 @@ def render(losses: Any) -> str:
         out += [head, "-" * len(head), ""]
         for s in (s for s in losses if s.family == fam):
             out += [f".. rubric:: {s.name}", "", escape(s.summary), ""]
-            out += [f"- loss of element i: ``{s.formula}``",
-                    f"- gradient: ``{s.gradient}``",
-                    f"- reductions: {', '.join(f'``{r}``' for r in s.reductions)} "
+            # (the formula and the gradient are LaTeX math in the docstring, below)
+            out += [f"- reductions: {', '.join(f'``{r}``' for r in s.reductions)} "
                     f"(default ``{s.default_reduction!r}``)"]
             out += _options(s)
             out.append(f"- PyTorch: ``torch.nn.functional.{s.torch}``, same semantics"

@@ -111,7 +111,9 @@ def render_init(losses: Any, functions: dict[str, Any]) -> str:
         + "from typing import Any, Literal, overload\n\n"
         + "import numpy as np\nfrom numpy.typing import ArrayLike, NDArray\n\n"
         + "from ._registry import LossSpec\n"
-        + "from .meter import Meter as Meter\n\n"
+        + "from .meter import Meter as Meter\n"
+        # the lazily imported submodules (PEP 562 __getattr__ in __init__.py)
+        + "from . import dask as dask, reference as reference, testing as testing, torch as torch\n\n"
         + f"__all__ = [\n{all_list}]\n\n"
         + "__version__: str\nREGISTRY: dict[str, LossSpec]\n\n"
         + "def show_config() -> None: ...\n\n"

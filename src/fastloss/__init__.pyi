@@ -8,6 +8,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._registry import LossSpec
 from .meter import Meter as Meter
+from . import dask as dask, reference as reference, testing as testing, torch as torch
 
 __all__ = [
     'accuracy',
@@ -1012,6 +1013,7 @@ def binary_cross_entropy_with_logits(
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
     out: None = None,
+    return_accuracy: Any = False,
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
@@ -1026,6 +1028,7 @@ def binary_cross_entropy_with_logits(
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
     out: NDArray[np.floating[Any]] | None = None,
+    return_accuracy: Any = False,
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
@@ -1040,6 +1043,7 @@ def binary_cross_entropy_with_logits(
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
     out: NDArray[np.floating[Any]],
+    return_accuracy: Any = False,
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
@@ -1054,6 +1058,7 @@ def binary_cross_entropy_with_logits(
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
     out: None = None,
+    return_accuracy: Any = False,
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
@@ -1068,6 +1073,7 @@ def binary_cross_entropy_with_logits(
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
     out: NDArray[np.floating[Any]] | None = None,
+    return_accuracy: Any = False,
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
@@ -1082,6 +1088,7 @@ def binary_cross_entropy_with_logits(
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
     out: NDArray[np.floating[Any]],
+    return_accuracy: Any = False,
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
@@ -1096,6 +1103,7 @@ def binary_cross_entropy_with_logits(
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
     out: NDArray[np.floating[Any]] | None = None,
+    return_accuracy: Any = False,
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,

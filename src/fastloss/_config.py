@@ -76,7 +76,19 @@ def config() -> dict[str, Any]:
 
 def show_config() -> None:
     """Print the fastloss version, compiler, OpenMP runtime, thread count, SIMD level
-    and what is reproducible across thread counts and SIMD levels."""
+    and what is reproducible across thread counts and SIMD levels.
+
+    ``FASTLOSS_SIMD`` (``baseline``, ``avx2``, ``avx512``), set before the import,
+    caps the SIMD level that is loaded; ``simd_level`` says which one was.
+
+    Examples
+    --------
+    >>> import fastloss
+    >>> fastloss.show_config()  # doctest: +ELLIPSIS
+    fastloss        : ...
+    python          : ...
+    simd_level      : ...
+    """
     cfg = config()
     if cfg["openmp"] and cfg["openmp_runtime"] is None:
         cfg["openmp_runtime"] = "(install threadpoolctl to see which library)"

@@ -1,8 +1,17 @@
-"""Numpydoc docstrings of the public losses, generated from their registry entries."""
+"""Numpydoc docstrings of the public losses, generated from their registry entries.
+
+Each docstring carries the loss's formula and gradient as LaTeX math, and an
+Examples section on small literal inputs whose printed results come from
+``fastloss.reference`` (the plain NumPy definition): the doctests
+(``tests/test_docstrings.py``) thus check the compiled kernels, the PyTorch and
+the Dask wrappers against the reference at the printed precision.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+import numpy as np
 
 from ._registry import LossSpec
 
@@ -53,13 +62,133 @@ def _array_param_lines(spec: LossSpec) -> list[str]:
     return lines
 
 
-def docstring(spec: LossSpec) -> str:
+# Literal inputs of the Examples, per data domain of the registry (none of them
+# sits on a kink or gives an exactly zero gradient, whose sign could differ).
+_POINTWISE_DATA = {
+    "normal": "[0.5, -1.25, 2.0, 0.25]",
+    "positive": "[0.5, 1.25, 2.0, 0.75]",
+    "counts": "[0.0, 1.0, 3.0, 2.0]",
+    "unit": "[0.2, 0.9, 0.65, 0.4]",
+    "binary": "[1.0, 0.0, 1.0, 1.0]",
+    "sign": "[1.0, -1.0, 1.0, -1.0]",
+    "logprob": "[-0.5, -2.0, -1.2, -0.1]",
+}
+_POINTWISE_TARGET = {  # different from the input's values of the same domain
+    "normal": "[0.0, -1.0, 1.5, 1.0]",
+    "unit": "[0.7, 0.25, 0.5, 1.0]",
+    "counts": "[0.0, 1.0, 3.0, 2.0]",
+    "binary": "[1.0, 0.0, 0.0, 1.0]",
+    "sign": "[1.0, -1.0, -1.0, 1.0]",
+}
+_ROW_DATA = {
+    "normal": "[[2.0, -1.0, 0.5], [0.1, 0.3, -0.2]]",
+    "logprob": "np.log([[0.7, 0.2, 0.1], [0.3, 0.3, 0.4]])",
+}
+_CLASS_TARGET = "[0, 2]"
+_ROW_TARGET = "[[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]]"
+_PRIOR = "[0.5, 0.3, 0.2]"
+
+
+def _example_arrays(spec: LossSpec) -> list[tuple[str, str, str]]:
+    """(variable name, NumPy expression, argument name) of the example's arrays,
+    in call order."""
+    x = "w" if spec.family == "penalty" else "x"
+    if spec.kind == "rowwise":
+        data = _ROW_DATA[spec.input_domain]
+        arrays = [(x, data if data.startswith("np.") else f"np.array({data})", spec.input_name)]
+        target = _ROW_TARGET if spec.target == "real" else _CLASS_TARGET
+        arrays.append(("y", f"np.array({target})", "target"))
+    else:
+        arrays = [(x, f"np.array({_POINTWISE_DATA[spec.input_domain]})", spec.input_name)]
+        if spec.target != "none":
+            arrays.append(("y", f"np.array({_POINTWISE_TARGET[spec.target_domain]})", "target"))
+    arrays += [(a.name, f"np.array({_PRIOR})", a.name) for a in spec.array_params if a.required]
+    return arrays
+
+
+def _evaluate(expr: str) -> np.ndarray:
+    return np.asarray(eval(expr, {"np": np}))  # our own literals above, nothing else
+
+
+def _shown(value: Any) -> str:
+    """How the Examples print a value or a gradient: 6 decimals."""
+    if isinstance(value, np.ndarray):
+        return repr(np.round(value, 6) + 0.0)  # + 0.0: a zero prints as 0., never -0.
+    return repr(round(float(value), 6))
+
+
+def _reference_results(spec: LossSpec) -> tuple[Any, Any, int | None]:
+    """(value, grad, n_correct) of the example, from fastloss.reference."""
+    from . import reference
+
+    arrays = [_evaluate(e) for _, e, _ in _example_arrays(spec)]
+    value, grad = getattr(reference, spec.name)(*arrays)
+    n_correct = None
+    if spec.accuracy_option:
+        x, y = arrays[0], arrays[1]
+        if spec.kind == "pointwise":  # the sign of the logit against the 0/1 target
+            x, y = x.reshape(-1), (y.reshape(-1) > 0.5).astype(np.int64)
+        n_correct = round(reference.accuracy(x, y, reduction="sum")[0])
+    return value, grad, n_correct
+
+
+def _example_setup(spec: LossSpec, tensor: str | None = None) -> list[str]:
+    """The lines that build the example's arrays (``tensor``: as torch/dask)."""
+    lines = []
+    for var, expr, _ in _example_arrays(spec):
+        if tensor is None:
+            lines.append(f">>> {var} = {expr}")
+        else:
+            lines.append(f">>> {var} = {tensor.format(expr=expr, var=var)}")
+    return lines
+
+
+def _examples(spec: LossSpec) -> list[str]:
+    value, grad, n_correct = _reference_results(spec)
+    names = [v for v, _, _ in _example_arrays(spec)]
+    call = f"fastloss.{spec.name}({', '.join(names)}"
+    lines = ["", "Examples", "--------", ">>> import numpy as np", ">>> import fastloss"]
+    lines += _example_setup(spec)
+    if not spec.differentiable:
+        return lines + [f">>> {call})", _shown(value)]
+    lines += [f">>> value, grad = {call}, return_grad=True)", ">>> round(value, 6)",
+              _shown(value), ">>> grad.round(6)", _shown(grad)]
+    if spec.accuracy_option:
+        lines += [f">>> value, grad, n_correct = {call}, return_grad=True, return_accuracy=True)",
+                  ">>> n_correct", str(n_correct)]
+    lines += ["", "The gradient can go into a preallocated buffer, reused call after call:", "",
+              f">>> buf = np.empty_like({names[0]})",
+              f">>> value, grad = {call}, out=buf)", ">>> grad is buf", "True"]
+    return lines
+
+
+def _math(spec: LossSpec) -> list[str]:
+    unit = "row" if spec.kind == "rowwise" else "element"
+    if spec.family == "penalty":
+        lines = ["The penalty and its gradient:", "", ".. math::", "", f"    {spec.formula}"]
+    else:
+        lines = [f"The loss of {unit} i" + (" and its gradient:" if spec.gradient else ":"),
+                 "", ".. math::", "", f"    {spec.formula}"]
+    if spec.gradient:
+        lines += ["", ".. math::", "", f"    {spec.gradient}"]
+    return lines + [""]
+
+
+_N_THREADS = [
+    "n_threads : int, optional",
+    "    OpenMP threads; None uses omp_get_max_threads() of the calling thread, so "
+    "OMP_NUM_THREADS and threadpoolctl limits apply. Negative values count from the usable "
+    "cores as joblib's n_jobs: -1 all of them, -2 all but one. Results do not depend on it; "
+    "values above 256 count as 256.",
+]
+
+
+def docstring(spec: LossSpec, examples: list[str] | None = None) -> str:
+    """The numpydoc docstring of ``fastloss.<loss>``; ``examples`` replaces its
+    Examples section (the PyTorch and Dask wrappers show their own)."""
     x = spec.input_name
     rowwise = spec.kind == "rowwise"
-    unit = "row" if rowwise else "element"
-    lines = [spec.summary, ""]
-    lines += [f"Loss of {unit} i: ``{spec.formula}``", "",
-              f"Gradient of {unit} i: ``{spec.gradient}``", ""]
+    lines = [spec.summary, ""] + _math(spec)
     lines += ["Parameters", "----------", f"{x} : array_like of float32 or float64"]
     if rowwise:
         lines.append("    Shape (N, C): N rows (samples) of C class scores; any strides."
@@ -67,7 +196,10 @@ def docstring(spec: LossSpec) -> str:
     else:
         lines.append("    Any shape; the first axis is the row (sample) axis.")
     if spec.target != "none":
-        lines += ["target : array_like", "    " + _TARGETS[spec.target].format(x=x)]
+        target = _TARGETS[spec.target].format(x=x)
+        if spec.binary_input:
+            target += " With (N,) logits, also 0/1 floats of the logits' shape."
+        lines += ["target : array_like", "    " + target]
     if spec.family == "penalty":
         lines += _param_lines(spec)
     lines += _array_param_lines(spec)
@@ -87,30 +219,31 @@ def docstring(spec: LossSpec) -> str:
             f"    C-contiguous writeable array of {x}'s shape and dtype that receives the gradient "
             f"(may be {x} itself). Implies return_grad.",
         ]
-    if spec.accuracy_option:
+    if spec.accuracy_option and rowwise:
         lines += ["return_accuracy : bool, default False",
                   "    Also return the number of rows (not ignored) whose first maximal score is "
                   "the target class, from the same pass (class-index targets)."]
-    lines += [
-        "n_threads : int, optional",
-        "    OpenMP threads; None uses omp_get_max_threads() of the calling thread, so "
-        "OMP_NUM_THREADS and threadpoolctl limits apply. Results do not depend on it; "
-        "values above 256 count as 256.",
-    ]
+    elif spec.accuracy_option:
+        lines += ["return_accuracy : bool, default False",
+                  "    Also return the number of elements whose logit's sign is the target's: "
+                  "x > 0 where y > 0.5, x <= 0 where y <= 0.5 (a NaN counts as wrong); an "
+                  "unweighted count, from a second pass over the arrays in C."]
+    lines += _N_THREADS
     if spec.family != "penalty":
         lines += _param_lines(spec)
-    none_shape = "(N,)" if rowwise else "the input's shape"
+    shape = "of shape (N,)" if rowwise else "of the input's shape"
     lines += ["", "Returns", "-------",
               "value : float or ndarray",
-              f'    A Python float, or an array of the input\'s dtype and shape {none_shape} for '
-              'reduction="none".']
+              f'    A Python float; for reduction="none", an array of the input\'s dtype {shape}.']
     if spec.differentiable:
         lines += ["grad : ndarray",
-                  f"    Only with return_grad=True or out: d value / d {x}, {x}'s shape and dtype; "
-                  'for reduction="none", d value[i] / d input[i]' + (" (row i)." if rowwise else ".")]
+                  f"    Only with return_grad=True or out: d value / d {x}, of {x}'s shape and "
+                  'dtype; for reduction="none", d value[i] / d input[i]'
+                  + (" (row i)." if rowwise else ".")]
     if spec.accuracy_option:
-        lines += ["n_correct : int",
-                  "    Only with return_accuracy=True: rows whose top-1 prediction is the target."]
+        what = "rows whose top-1 prediction is the target" if rowwise else \
+            "elements whose logit's sign is the target's"
+        lines += ["n_correct : int", f"    Only with return_accuracy=True: {what}."]
     notes = []
     if spec.notes:
         notes.append(spec.notes)
@@ -120,4 +253,87 @@ def docstring(spec: LossSpec) -> str:
         notes.append("Related: " + ", ".join(spec.peers) + ".")
     notes.append(f"Reference implementation: fastloss.reference.{spec.name}.")
     lines += ["", "Notes", "-----"] + notes
+    lines += _examples(spec) if examples is None else examples
+    return "\n".join(lines)
+
+
+def _torch_value(expr: str) -> str:
+    """The tensor of an example array: float64 like the reference, class indices int64."""
+    if not expr.startswith("np.array("):
+        return f"torch.from_numpy({expr})"
+    data = expr[len("np.array("):-1]
+    return f"torch.tensor({data}{', dtype=torch.float64' if '.' in data else ''})"
+
+
+def torch_docstring(spec: LossSpec) -> str:
+    """The docstring of ``fastloss.torch.<loss>``."""
+    value, grad, _ = _reference_results(spec)
+    x = spec.input_name
+    head = (f"``fastloss.{spec.name}`` on CPU tensors, differentiable with respect to ``{x}`` "
+            f"through autograd.\n\nArguments as ``fastloss.{spec.name}`` (below; without "
+            "return_grad and out), tensors or arrays. Returns a tensor of the input's dtype: a "
+            "scalar for \"mean\"/\"sum\", the per-element losses for \"none\""
+            + ("; with return_accuracy=True, the pair (loss, n_correct)." if spec.accuracy_option
+               else ".") + "\n\n")
+    lines = ["", "Examples", "--------", ">>> import numpy as np", ">>> import torch",
+             ">>> import fastloss.torch as flt"]
+    arrays = _example_arrays(spec)
+    for i, (var, expr, _) in enumerate(arrays):
+        t = _torch_value(expr)
+        if i == 0 and spec.differentiable:
+            t = f"{t}.requires_grad_()"
+        lines.append(f">>> {var} = {t}")
+    call = f"flt.{spec.name}({', '.join(v for v, _, _ in arrays)})"
+    if not spec.differentiable:
+        lines += [f">>> round({call}.item(), 6)", _shown(value)]
+    else:
+        lines += [f">>> loss = {call}", ">>> loss.backward()", ">>> round(loss.item(), 6)",
+                  _shown(value), f">>> {arrays[0][0]}.grad.numpy().round(6)", _shown(grad)]
+    return head + docstring(spec, lines)
+
+
+def dask_docstring(spec: LossSpec) -> str:
+    """The docstring of ``fastloss.dask.<loss>``."""
+    value, grad, _ = _reference_results(spec)
+    head = (f"``fastloss.{spec.name}`` over Dask arrays, chunk by chunk (see "
+            "``fastloss.dask``).\n\nArguments as the in-memory function (below; ``out`` "
+            "excepted), plus ``split_every``: the fan-in of the exact tree reduction. Returns "
+            "lazy Dask arrays: the value (0-d, or the per-element losses for "
+            "reduction=\"none\"), then the gradient with the input's chunks (return_grad=True), "
+            "then the correct count (return_accuracy=True).\n\n")
+    lines = ["", "Examples", "--------", ">>> import numpy as np", ">>> import dask",
+             ">>> import dask.array as da", ">>> import fastloss.dask as fld"]
+    arrays = _example_arrays(spec)
+    # pointwise: chunks of 2 elements; row-wise: one row per chunk (whole rows)
+    chunks = 2 if spec.kind == "pointwise" else 1
+    for i, (var, expr, name) in enumerate(arrays):
+        lines.append(f">>> {var} = da.from_array({expr}, chunks={chunks})"
+                     if name in (spec.input_name, "target") else f">>> {var} = {expr}")
+    call = f"fld.{spec.name}({', '.join(v for v, _, _ in arrays)}"
+    if not spec.differentiable:
+        lines += [f">>> round(float({call}).compute()), 6)", _shown(value)]
+    else:
+        lines += [f">>> value, grad = dask.compute(*{call}, return_grad=True))",
+                  ">>> round(float(value), 6)", _shown(value), ">>> grad.round(6)", _shown(grad)]
+    return head + docstring(spec, lines)
+
+
+def reference_docstring(spec: LossSpec) -> str:
+    """The docstring of ``fastloss.reference.<loss>``."""
+    arrays = _example_arrays(spec)
+    names = ", ".join(v for v, _, _ in arrays)
+    lines = [f"{spec.summary} Plain NumPy float64 definition of ``fastloss.{spec.name}``.", "",
+             f"Takes the arguments of ``fastloss.{spec.name}`` (without return_grad, out and "
+             "n_threads) and returns ``(value, grad)`` in float64"
+             + (" (grad is zero: a metric)." if not spec.differentiable else "."), ""]
+    lines += _math(spec)
+    lines += ["Examples", "--------", ">>> import numpy as np", ">>> import fastloss"]
+    lines += _example_setup(spec)
+    lines.append(f">>> value, grad = fastloss.reference.{spec.name}({names})")
+    if spec.differentiable:
+        lines += [f">>> fast_value, fast_grad = fastloss.{spec.name}({names}, return_grad=True)",
+                  ">>> bool(np.isclose(value, fast_value) and np.allclose(grad, fast_grad))",
+                  "True"]
+    else:
+        lines += [f">>> bool(np.isclose(value, fastloss.{spec.name}({names})))", "True"]
     return "\n".join(lines)

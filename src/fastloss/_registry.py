@@ -112,7 +112,9 @@ class LossSpec:
     mean_over: str = "elements"
     # False for metrics: no gradient, no return_grad/out.
     differentiable: bool = True
-    # cross_entropy's return_accuracy=True: the count of correct top-1 predictions.
+    # return_accuracy=True also returns the count of correct predictions: rows whose
+    # top-1 score is the target (rowwise), or elements whose logit's sign is the
+    # target's (pointwise: logits and 0/1 targets).
     accuracy_option: bool = False
     # A rowwise spec that also takes (N,) input as N rows of one binary logit.
     binary_input: bool = False
@@ -168,8 +170,8 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="pointwise",
         target="real",
         summary="Mean squared error.",
-        formula="l_i = (x_i - y_i)^2",
-        gradient="dl_i/dx_i = 2 (x_i - y_i)",
+        formula=r"l_i = (x_i - y_i)^2",
+        gradient=r"\frac{\partial l_i}{\partial x_i} = 2 (x_i - y_i)",
         torch="mse_loss",
         peers=("keras.losses.MeanSquaredError", "sklearn.metrics.mean_squared_error"),
     ),
@@ -179,8 +181,9 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="pointwise",
         target="real",
         summary="Mean absolute error.",
-        formula="l_i = |x_i - y_i|",
-        gradient="dl_i/dx_i = sign(x_i - y_i), with sign(0) = 0 as in PyTorch",
+        formula=r"l_i = \vert x_i - y_i \vert",
+        gradient=(r"\frac{\partial l_i}{\partial x_i} = \operatorname{sign}(x_i - y_i), \quad "
+                  r"\operatorname{sign}(0) = 0 \text{ (as PyTorch)}"),
         torch="l1_loss",
         peers=("keras.losses.MeanAbsoluteError", "sklearn.metrics.mean_absolute_error"),
     ),
@@ -190,8 +193,10 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="pointwise",
         target="real",
         summary="Huber loss: quadratic near zero, linear in the tails.",
-        formula="l_i = d^2 / 2 if |d| < delta else delta (|d| - delta / 2), d = x_i - y_i",
-        gradient="dl_i/dx_i = d if |d| < delta else delta sign(d)",
+        formula=(r"l_i = \frac{d_i^2}{2} \text{ if } \vert d_i \vert < \delta \text{, else } "
+                 r"\delta \left(\vert d_i \vert - \frac{\delta}{2}\right), \quad d_i = x_i - y_i"),
+        gradient=(r"\frac{\partial l_i}{\partial x_i} = d_i \text{ if } \vert d_i \vert < \delta "
+                  r"\text{, else } \delta \operatorname{sign}(d_i)"),
         params=(Param("delta", 1.0, low=0.0, low_open=True, examples=(0.3, 2.5),
                       doc="Where the loss turns from quadratic to linear."),),
         torch="huber_loss",
@@ -203,8 +208,10 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="pointwise",
         target="real",
         summary="Smooth L1 loss: Huber loss divided by beta; beta = 0 is the L1 loss.",
-        formula="l_i = d^2 / (2 beta) if |d| < beta else |d| - beta / 2, d = x_i - y_i",
-        gradient="dl_i/dx_i = d / beta if |d| < beta else sign(d)",
+        formula=(r"l_i = \frac{d_i^2}{2 \beta} \text{ if } \vert d_i \vert < \beta \text{, else "
+                 r"} \vert d_i \vert - \frac{\beta}{2}, \quad d_i = x_i - y_i"),
+        gradient=(r"\frac{\partial l_i}{\partial x_i} = \frac{d_i}{\beta} \text{ if } \vert d_i "
+                  r"\vert < \beta \text{, else } \operatorname{sign}(d_i)"),
         params=(Param("beta", 1.0, low=0.0, examples=(0.0, 0.4),
                       doc="Where the loss turns from quadratic to linear; 0 gives l1_loss."),),
         torch="smooth_l1_loss",
@@ -215,9 +222,11 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="pointwise",
         target="real",
         summary="Negative log-likelihood of a Poisson target.",
-        formula=("log_input: l_i = exp(x_i) - y_i x_i;  else: l_i = x_i - y_i log(x_i + eps);  "
-                 "full adds the Stirling term y log y - y + log(2 pi y) / 2 where y > 1"),
-        gradient="log_input: dl_i/dx_i = exp(x_i) - y_i;  else: 1 - y_i / (x_i + eps)",
+        formula=(r"l_i = e^{x_i} - y_i x_i \text{ (log\_input), else } x_i - y_i \log(x_i + "
+                 r"\epsilon)\text{; full adds } y_i \log y_i - y_i + \frac{1}{2} \log(2 \pi y_i) "
+                 r"\text{ where } y_i > 1"),
+        gradient=(r"\frac{\partial l_i}{\partial x_i} = e^{x_i} - y_i \text{ (log\_input), else "
+                  r"} 1 - \frac{y_i}{x_i + \epsilon}"),
         params=(
             Param("log_input", True, type=bool, examples=(False,), doc="Whether ``input`` is the log of the rate."),
             Param("full", False, type=bool, examples=(True,), doc="Add the Stirling approximation term."),
@@ -235,8 +244,8 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="pointwise",
         target="real",
         summary="Logarithm of the hyperbolic cosine of the error.",
-        formula="l_i = log(cosh(d)), d = x_i - y_i",
-        gradient="dl_i/dx_i = tanh(d)",
+        formula=r"l_i = \log \cosh(x_i - y_i)",
+        gradient=r"\frac{\partial l_i}{\partial x_i} = \tanh(x_i - y_i)",
         peers=("keras.losses.LogCosh",),
         notes="Computed as log1p(2 sinh(d/2)^2) for |d| < 1 and |d| + log1p(exp(-2|d|)) - log 2 "
               "otherwise: accurate for tiny |d| and finite up to the float maximum.",
@@ -247,8 +256,9 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="pointwise",
         target="real",
         summary="Pinball (quantile) loss.",
-        formula="l_i = max(q d, (q - 1) d), d = y_i - x_i",
-        gradient="dl_i/dx_i = -q if d > 0, 1 - q if d < 0, 0 at d = 0",
+        formula=r"l_i = \max(q d_i, (q - 1) d_i), \quad d_i = y_i - x_i",
+        gradient=(r"\frac{\partial l_i}{\partial x_i} = -q \text{ if } d_i > 0 \text{, } 1 - q "
+                  r"\text{ if } d_i < 0 \text{, } 0 \text{ if } d_i = 0"),
         params=(Param("quantile", 0.5, **_PROB, examples=(0.1, 0.9), doc="The quantile q to estimate."),),
         peers=("sklearn.metrics.mean_pinball_loss",),
         notes="At d = 0 the subgradient 0 is used (it lies in [-q, 1 - q] for every q); "
@@ -260,8 +270,9 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="pointwise",
         target="none",
         summary="L1 (lasso) penalty on a weight vector.",
-        formula="alpha * sum_i |w_i|",
-        gradient="alpha sign(w_i), with sign(0) = 0",
+        formula=r"\alpha \sum_i \vert w_i \vert",
+        gradient=(r"\frac{\partial}{\partial w_i} = \alpha \operatorname{sign}(w_i), \quad "
+                  r"\operatorname{sign}(0) = 0"),
         params=(Param("alpha", 1.0, low=0.0, examples=(0.3,), doc="Penalty strength."),),
         input_name="w",
         default_reduction="sum",
@@ -274,8 +285,8 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="pointwise",
         target="none",
         summary="L2 (ridge) penalty on a weight vector, in the weight-decay convention.",
-        formula="alpha / 2 * sum_i w_i^2",
-        gradient="alpha w_i",
+        formula=r"\frac{\alpha}{2} \sum_i w_i^2",
+        gradient=r"\frac{\partial}{\partial w_i} = \alpha w_i",
         params=(Param("alpha", 1.0, low=0.0, examples=(0.3,), doc="Penalty strength."),),
         input_name="w",
         default_reduction="sum",
@@ -290,8 +301,10 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="pointwise",
         target="none",
         summary="Elastic-net penalty, scikit-learn's parametrisation.",
-        formula="alpha * sum_i (r |w_i| + (1 - r) / 2 w_i^2), r = l1_ratio",
-        gradient="alpha (r sign(w_i) + (1 - r) w_i)",
+        formula=(r"\alpha \sum_i \left(r \vert w_i \vert + \frac{1 - r}{2} w_i^2\right), \quad r "
+                 r"= \text{l1\_ratio}"),
+        gradient=(r"\frac{\partial}{\partial w_i} = \alpha \left(r \operatorname{sign}(w_i) + (1 "
+                  r"- r) w_i\right)"),
         params=(
             Param("alpha", 1.0, low=0.0, examples=(0.3,), doc="Penalty strength."),
             Param("l1_ratio", 0.5, **_PROB, examples=(0.0, 1.0), doc="Share of the L1 term."),
@@ -309,8 +322,10 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="pointwise",
         target="real",
         summary="Binary cross-entropy of probabilities.",
-        formula="l_i = -w_c (y_i max(log x_i, -100) + (1 - y_i) max(log(1 - x_i), -100))",
-        gradient="dl_i/dx_i = w_c (x_i - y_i) / max(x_i (1 - x_i), 1e-12)  (PyTorch's formula)",
+        formula=(r"l_i = -w_c \left(y_i \max(\log x_i, -100) + (1 - y_i) \max(\log(1 - x_i), "
+                 r"-100)\right)"),
+        gradient=(r"\frac{\partial l_i}{\partial x_i} = w_c \frac{x_i - y_i}{\max(x_i (1 - x_i), "
+                  r"10^{-12})}"),
         array_params=(_CLASS_WEIGHT,),
         input_range=(0.0, 1.0),
         torch="binary_cross_entropy",
@@ -326,14 +341,17 @@ LOSSES: tuple[LossSpec, ...] = (
         family="classification",
         kind="pointwise",
         float32_lanes=True,
+        accuracy_option=True,
         target="real",
         summary="Binary cross-entropy of logits (sigmoid and BCE in one, overflow-free).",
-        formula="l_i = w_c ((1 - y_i) x_i + (1 + (p_c - 1) y_i) softplus(-x_i)), p = pos_weight",
-        gradient="dl_i/dx_i = w_c ((1 - y_i) - (1 + (p_c - 1) y_i) sigmoid(-x_i))",
+        formula=(r"l_i = w_c \left((1 - y_i) x_i + (1 + (p_c - 1) y_i) "
+                 r"\operatorname{softplus}(-x_i)\right), \quad p = \text{pos\_weight}"),
+        gradient=(r"\frac{\partial l_i}{\partial x_i} = w_c \left((1 - y_i) \sigma(x_i) - p_c "
+                  r"y_i \sigma(-x_i)\right)"),
         array_params=(_CLASS_WEIGHT, ArrayParam(
             "pos_weight", doc="Weight of the positive term of each class (last axis), as PyTorch.")),
         torch="binary_cross_entropy_with_logits",
-        peers=("sklearn._loss.HalfBinomialLoss", "keras.losses.BinaryCrossentropy(from_logits=True)"),
+        peers=("keras.losses.BinaryCrossentropy(from_logits=True)", "sklearn.metrics.log_loss"),
         notes="softplus(-x) = max(-x, 0) + log1p(exp(-|x|)): finite for every finite logit.",
         target_domain="unit",
     ),
@@ -343,9 +361,11 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="pointwise",
         target="real",
         summary="Focal loss of logits (torchvision.ops.sigmoid_focal_loss).",
-        formula=("l_i = a_t bce_i (1 - p_t)^gamma, p = sigmoid(x_i), p_t = p y + (1 - p)(1 - y), "
-                 "a_t = alpha y + (1 - alpha)(1 - y) (1 if alpha < 0)"),
-        gradient="product rule on the log-space terms; 1 - p_t = sigmoid(x)(1 - y) + sigmoid(-x) y",
+        formula=(r"l_i = a_i b_i u_i^\gamma, \quad b_i = \operatorname{softplus}(x_i) - y_i x_i, "
+                 r"\; u_i = 1 - p_t = \sigma(x_i) (1 - y_i) + \sigma(-x_i) y_i, \; a_i = \alpha "
+                 r"y_i + (1 - \alpha)(1 - y_i) \text{ (1 if } \alpha < 0)"),
+        gradient=(r"\frac{\partial l_i}{\partial x_i} = a_i u_i^{\gamma - 1} \left(u_i "
+                  r"(\sigma(x_i) - y_i) + \gamma b_i \sigma(x_i) \sigma(-x_i) (1 - 2 y_i)\right)"),
         params=(
             Param("alpha", 0.25, high=1.0, examples=(-1.0, 0.6),
                   doc="Weight of the positive class; a negative value disables the weighting."),
@@ -364,8 +384,8 @@ LOSSES: tuple[LossSpec, ...] = (
         float32_lanes=True,
         target="real",
         summary="Two-class logistic loss with targets -1 / 1.",
-        formula="l_i = log(1 + exp(-y_i x_i)) = softplus(-y_i x_i)",
-        gradient="dl_i/dx_i = -y_i sigmoid(-y_i x_i)",
+        formula=r"l_i = \log(1 + e^{-y_i x_i}) = \operatorname{softplus}(-y_i x_i)",
+        gradient=r"\frac{\partial l_i}{\partial x_i} = -y_i \sigma(-y_i x_i)",
         torch="soft_margin_loss",
         target_domain="sign",
     ),
@@ -375,8 +395,10 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="pointwise",
         target="real",
         summary="Hinge embedding loss (input: a distance, target: 1 similar / -1 dissimilar).",
-        formula="l_i = [y_i != -1] x_i + [y_i != 1] max(0, margin - x_i)",
-        gradient="dl_i/dx_i = [y_i != -1] - [y_i != 1] [margin - x_i >= 0]",
+        formula=(r"l_i = [y_i \ne -1] \, x_i + [y_i \ne 1] \max(0, m - x_i), \quad m = "
+                 r"\text{margin}"),
+        gradient=(r"\frac{\partial l_i}{\partial x_i} = [y_i \ne -1] - [y_i \ne 1] \, [m - x_i "
+                  r"\geq 0]"),
         params=(Param("margin", 1.0, examples=(0.3,), doc="Margin of the dissimilar pairs."),),
         torch="hinge_embedding_loss",
         notes="Exactly PyTorch's formula, also for targets other than -1 and 1; at margin - x = 0 "
@@ -389,8 +411,8 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="pointwise",
         target="real",
         summary="Kullback-Leibler divergence, PyTorch's argument order: input = log q, target = p.",
-        formula="l_i = xlogy(y_i, y_i) - y_i x_i;  log_target: exp(y_i) (y_i - x_i)",
-        gradient="dl_i/dx_i = -y_i;  log_target: -exp(y_i)",
+        formula=r"l_i = y_i \log y_i - y_i x_i \text{; log\_target: } e^{y_i} (y_i - x_i)",
+        gradient=r"\frac{\partial l_i}{\partial x_i} = -y_i \text{; log\_target: } -e^{y_i}",
         params=(Param("log_target", False, type=bool, doc="Whether target holds log-probabilities."),),
         reductions=("mean", "batchmean", "sum", "none"),
         torch="kl_div",
@@ -408,16 +430,18 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="rowwise",
         target="class_or_prob",
         summary="Softmax cross-entropy of (N, C) logits with class-index or class-probability targets.",
-        formula=("l_i = sum_c q_ic w_c (logsumexp(x_i) - x_ic), q_i = (1 - s) onehot(y_i) + s / C "
-                 "(or (1 - s) y_i + s / C for probability targets), s = label_smoothing"),
-        gradient="dl_i/dx_ic = (sum_k q_ik w_k) softmax(x_i)_c - q_ic w_c",
+        formula=(r"l_i = \sum_c q_{ic} w_c \left(\operatorname{logsumexp}(x_i) - x_{ic}\right), "
+                 r"\quad q_{ic} = (1 - s) [c = y_i] + \frac{s}{C} \text{ (probability targets: } "
+                 r"(1 - s) y_{ic} + \frac{s}{C}\text{)}, \; s = \text{label\_smoothing}"),
+        gradient=(r"\frac{\partial l_i}{\partial x_{ic}} = \left(\sum_k q_{ik} w_k\right) "
+                  r"\operatorname{softmax}(x_i)_c - q_{ic} w_c"),
         array_params=(_CLASS_WEIGHT,),
         params=(_IGNORE_INDEX, Param("label_smoothing", 0.0, **_PROB, examples=(0.15,),
                                      doc="Mass moved from the target to the uniform distribution.")),
         mean_over="target_weight",
         accuracy_option=True,
         torch="cross_entropy",
-        peers=("sklearn._loss.HalfMultinomialLoss", "keras.losses.SparseCategoricalCrossentropy"),
+        peers=("keras.losses.SparseCategoricalCrossentropy", "sklearn.metrics.log_loss"),
         notes=("'mean' is PyTorch's weighted mean: divided by the sum of weight[target_i] over the "
                "rows not ignored (by N for probability targets). A -inf logit whose target "
                "probability is 0 contributes 0 (PyTorch gives NaN). return_accuracy=True also "
@@ -430,8 +454,8 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="rowwise",
         target="class",
         summary="Negative log-likelihood of (N, C) log-probabilities and class-index targets.",
-        formula="l_i = -w_{y_i} x_{i, y_i}",
-        gradient="dl_i/dx_ic = -w_{y_i} [c = y_i]",
+        formula=r"l_i = -w_{y_i} x_{iy_i}",
+        gradient=r"\frac{\partial l_i}{\partial x_{ic}} = -w_{y_i} [c = y_i]",
         array_params=(_CLASS_WEIGHT,),
         params=(_IGNORE_INDEX,),
         mean_over="target_weight",
@@ -445,9 +469,11 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="rowwise",
         target="class",
         summary="Multi-class focal loss of (N, C) logits, in log space.",
-        formula="l_i = -alpha_{y_i} (1 - p_iy)^gamma log p_iy, p_i = softmax(x_i)",
-        gradient=("dl_i/dx_ic = alpha_y ((1 - p_y)^gamma + gamma p_y (-log p_y) (1 - p_y)^(gamma - 1)) "
-                  "(p_c - [c = y])"),
+        formula=(r"l_i = -\alpha_{y_i} (1 - p_{iy_i})^\gamma \log p_{iy_i}, \quad p_i = "
+                 r"\operatorname{softmax}(x_i)"),
+        gradient=(r"\frac{\partial l_i}{\partial x_{ic}} = \alpha_{y_i} \left((1 - "
+                  r"p_{iy_i})^\gamma - \gamma p_{iy_i} \log(p_{iy_i}) (1 - p_{iy_i})^{\gamma - "
+                  r"1}\right) (p_{ic} - [c = y_i])"),
         array_params=(ArrayParam("alpha", doc="Per-class weight alpha_c; None: 1 for every class."),),
         params=(Param("gamma", 2.0, low=0.0, examples=(0.0, 0.5), doc="Focusing exponent."),
                 _IGNORE_INDEX),
@@ -463,8 +489,10 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="rowwise",
         target="class",
         summary="Cross-entropy plus prior_weight * KL(prior || softmax(input)) per sample.",
-        formula="l_i = logsumexp(x_i) - x_iy + lambda sum_c pi_c (log pi_c - log softmax(x_i)_c)",
-        gradient="dl_i/dx_ic = (1 + lambda) softmax(x_i)_c - [c = y_i] - lambda pi_c",
+        formula=(r"l_i = \operatorname{logsumexp}(x_i) - x_{iy_i} + \lambda \sum_c \pi_c "
+                 r"\left(\log \pi_c - \log \operatorname{softmax}(x_i)_c\right)"),
+        gradient=(r"\frac{\partial l_i}{\partial x_{ic}} = (1 + \lambda) "
+                  r"\operatorname{softmax}(x_i)_c - [c = y_i] - \lambda \pi_c"),
         array_params=(ArrayParam("prior", required=True, domain="distribution",
                                  doc="Prior class distribution pi (non-negative, sums to 1)."),),
         params=(Param("prior_weight", 1.0, low=0.0, examples=(0.0, 0.3),
@@ -481,8 +509,10 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="rowwise",
         target="real",
         summary="Multi-label logistic loss of (N, C) logits with 0/1 targets, averaged over classes.",
-        formula="l_i = 1/C sum_c w_c (max(x_ic, 0) - y_ic x_ic + log1p(exp(-|x_ic|)))",
-        gradient="dl_i/dx_ic = w_c (sigmoid(x_ic) - y_ic) / C",
+        formula=(r"l_i = \frac{1}{C} \sum_c w_c \left(\max(x_{ic}, 0) - y_{ic} x_{ic} + \log(1 + "
+                 r"e^{-\vert x_{ic} \vert})\right)"),
+        gradient=(r"\frac{\partial l_i}{\partial x_{ic}} = \frac{w_c}{C} \left(\sigma(x_{ic}) - "
+                  r"y_{ic}\right)"),
         array_params=(_CLASS_WEIGHT,),
         mean_over="rows",
         torch="multilabel_soft_margin_loss",
@@ -494,8 +524,12 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="rowwise",
         target="class",
         summary="Multi-class hinge loss of (N, C) scores.",
-        formula="l_i = w_{y_i} / C sum_{c != y_i} max(0, margin - x_iy + x_ic)^p",
-        gradient="p max(0, .)^(p-1) w_y / C on x_ic, minus the sum of those on x_iy",
+        formula=(r"l_i = \frac{w_{y_i}}{C} \sum_{c \ne y_i} \max(0, m - x_{iy_i} + x_{ic})^p, "
+                 r"\quad m = \text{margin}"),
+        gradient=(r"\frac{\partial l_i}{\partial x_{ic}} = \frac{p \, w_{y_i}}{C} \max(0, m - "
+                  r"x_{iy_i} + x_{ic})^{p - 1} \; (c \ne y_i), \quad \frac{\partial "
+                  r"l_i}{\partial x_{iy_i}} = -\sum_{c \ne y_i} \frac{\partial l_i}{\partial "
+                  r"x_{ic}}"),
         array_params=(_CLASS_WEIGHT,),
         params=(Param("p", 1, type=int, choices=(1, 2), examples=(2,), doc="Exponent, 1 or 2."),
                 Param("margin", 1.0, examples=(0.4,), doc="The margin.")),
@@ -509,8 +543,9 @@ LOSSES: tuple[LossSpec, ...] = (
         kind="rowwise",
         target="class",
         summary="Top-k accuracy of (N, C) scores, or of (N,) binary logits (positive iff > 0).",
-        formula="l_i = 1 if fewer than k classes rank above y_i (ties: lower index first) else 0",
-        gradient="none (a metric)",
+        formula=(r"l_i = [\#\{c : x_{ic} \text{ ranks above } x_{iy_i}\} < k] \text{ (ties: the "
+                 r"lower index ranks above)}"),
+        gradient=r"",
         params=(Param("k", 1, type=int, low=1, examples=(2,), doc="Count a row correct if its "
                       "target is among the k highest scores."),),
         mean_over="rows",

@@ -29,7 +29,8 @@ once on c cores, pass ``n_threads=max(1, c // k)`` so as not to oversubscribe th
 cores; ``dask.distributed`` worker processes already get ``OMP_NUM_THREADS=1``
 from their nanny.
 
-Needs Dask: ``pip install fastloss[dask]``.
+Needs Dask: ``python -m pip install "dask[array]"``; or, from a source checkout
+of fastloss, ``python -m pip install ".[dask]"`` (which adds ``distributed``).
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import dask
 import dask.array as da
 import numpy as np
 
-from . import _api, _exactsum
+from . import _api, _docs, _exactsum
 from ._api import FUNCTIONS
 from ._registry import LOSSES, LossSpec
 
@@ -271,13 +272,7 @@ def _make(spec: LossSpec):
     loss.__name__ = loss.__qualname__ = spec.name
     loss.__module__ = "fastloss.dask"
     loss.__signature__ = sig  # type: ignore[attr-defined]
-    loss.__doc__ = (
-        f"``fastloss.{spec.name}`` over Dask arrays, chunk by chunk (see ``fastloss.dask``).\n\n"
-        "Arguments as the in-memory function (``out`` excepted), plus ``split_every``: the "
-        "fan-in of the exact tree reduction. Returns lazy Dask arrays: the value (0-d, or the "
-        "per-element losses for reduction=\"none\"), then the gradient with the input's chunks "
-        "(return_grad=True), then the correct count (return_accuracy=True).\n\n" + (fn.__doc__ or "")
-    )
+    loss.__doc__ = _docs.dask_docstring(spec)
     return loss
 
 

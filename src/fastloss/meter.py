@@ -21,20 +21,39 @@ class Meter:
     (about 1e-16 relative), whatever the batch sizes or their order, and
     ``meter.accuracy`` is exactly the full-data accuracy.
 
-    Example, with the loss, its gradient and the correct count from one pass::
-
-        meter = fastloss.Meter()
-        for xb, yb in batches:
-            logits = xb @ W
-            s, g, n_correct = fastloss.cross_entropy(
-                logits, yb, reduction="sum", return_grad=True, return_accuracy=True)
-            meter.update(s, len(yb), n_correct=n_correct)
-            W -= lr * xb.T @ (g / len(yb))
-        print(meter.loss, meter.accuracy)   # epoch means
-        meter.reset()
-
     A batch "mean" value can also be fed as ``update(mean, weight, is_mean=True)``;
     it is multiplied back by ``weight`` (one extra rounding).
+
+    Examples
+    --------
+    An evaluation epoch in batches; the loss sum and the correct count of each
+    batch come from one pass (with ``return_grad=True``, the gradient as well),
+    and the epoch means equal the full-data values:
+
+    >>> import numpy as np
+    >>> import fastloss
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.standard_normal((96, 5)), rng.integers(0, 3, 96)
+    >>> W = rng.standard_normal((5, 3))
+    >>> meter = fastloss.Meter()
+    >>> for xb, yb in zip(np.split(X, 4), np.split(y, 4)):
+    ...     s, n_correct = fastloss.cross_entropy(
+    ...         xb @ W, yb, reduction="sum", return_accuracy=True)
+    ...     _ = meter.update(s, len(yb), n_correct=n_correct)
+    >>> bool(np.isclose(meter.loss, fastloss.cross_entropy(X @ W, y)))
+    True
+    >>> meter.accuracy == fastloss.accuracy(X @ W, y)
+    True
+
+    Binary logits: ``binary_cross_entropy_with_logits`` counts the correct signs.
+
+    >>> logits = np.array([2.0, -1.0, 0.5, -3.0])
+    >>> labels = np.array([1.0, 0.0, 0.0, 0.0])
+    >>> meter.reset()
+    >>> s, n_correct = fastloss.binary_cross_entropy_with_logits(
+    ...     logits, labels, reduction="sum", return_accuracy=True)
+    >>> meter.update(s, labels.size, n_correct=n_correct).accuracy
+    0.75
     """
 
     def __init__(self):
@@ -60,6 +79,13 @@ class Meter:
         count : int, optional
             Predictions in the batch, the accuracy's denominator; default ``weight``
             (must then be an integer).
+
+        Examples
+        --------
+        >>> import fastloss
+        >>> meter = fastloss.Meter()
+        >>> meter.update(6.0, 4, n_correct=3).update(1.5, 1, n_correct=0)
+        Meter(loss=1.5, accuracy=0.6, weight=5, batches=2)
         """
         loss = float(loss)
         weight = float(weight)
