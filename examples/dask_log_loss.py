@@ -8,6 +8,10 @@ run. By default the threaded scheduler runs it; ``--cluster`` starts a
 ``dask.distributed.LocalCluster`` of 2 worker processes on loopback.
 
     python examples/dask_log_loss.py [--rows 400000] [--chunk 50000] [--cluster]
+
+Needs dask (with its array extra) besides fastloss, and distributed for ``--cluster``:
+
+    python -m pip install "dask[array]" distributed     # or: -r requirements/examples.txt
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ def main(rows=400_000, chunk=50_000, classes=10, features=20, cluster=False, qui
     value, n_correct = fld.cross_entropy(logits, labels, return_accuracy=True, n_threads=1)
     assert logits.numblocks[0] > 1
     if cluster:
-        from dask.distributed import Client, LocalCluster
+        from distributed import Client, LocalCluster
 
         with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
                           dashboard_address=None) as lc, Client(lc) as client:

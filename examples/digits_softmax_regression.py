@@ -4,24 +4,27 @@ Every gradient comes from fastloss: one ``cross_entropy(..., return_grad=True,
 return_accuracy=True)`` call per mini-batch gives the loss sum, its gradient
 with respect to the logits and the number of correct predictions; a
 ``fastloss.Meter`` turns them into exact epoch means. The L2 penalty on the
-weights (``fastloss.l2_penalty``) is weight decay. Saves a PNG of loss and
-accuracy per epoch.
+weights (``fastloss.l2_penalty``) is weight decay. Prints loss and accuracy per
+epoch; with ``--out PATH``, also plots them to the PNG file PATH (the README's
+figure is ``--out docs/digits_training.png``). Writes no other file.
 
-    python examples/digits_softmax_regression.py [--epochs 40] [--out docs/digits_training.png]
+    python examples/digits_softmax_regression.py [--epochs 40] [--out PATH.png]
+
+Needs scikit-learn besides fastloss, and matplotlib for ``--out``:
+
+    python -m pip install scikit-learn matplotlib     # or: -r requirements/examples.txt
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
+import os
 
 import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 
 import fastloss
-
-HERE = Path(__file__).resolve().parent
 
 
 def load(seed=0):
@@ -97,19 +100,24 @@ def plot(hist, path):
 
 def main(epochs=40, out=None, quiet=False):
     W, b, hist = train(epochs=epochs)
-    if out is not None:
-        plot(hist, out)
     if not quiet:
         for i in range(len(hist["epoch"])):
             print(f"epoch {hist['epoch'][i]:3d}  lr {hist['lr'][i]:.4f}  "
                   f"train {hist['train_loss'][i]:.4f}/{hist['train_acc'][i]:.3f}  "
                   f"test {hist['test_loss'][i]:.4f}/{hist['test_acc'][i]:.3f}")
+    if out is not None:
+        plot(hist, out)
+        if not quiet:
+            print(f"wrote {os.path.abspath(out)}")
     return hist
 
 
 if __name__ == "__main__":
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=40)
-    p.add_argument("--out", default=str(HERE.parent / "docs" / "digits_training.png"))
+    p.add_argument("--out", metavar="PATH", default=None,
+                   help="also plot loss and accuracy per epoch to this PNG file (needs matplotlib)")
     a = p.parse_args()
+    if a.out is not None:
+        import matplotlib  # noqa: F401  (a missing one fails before training, not after it)
     main(a.epochs, a.out)

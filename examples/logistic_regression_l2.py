@@ -7,6 +7,10 @@ on the breast-cancer data bundled with scikit-learn. scikit-learn's
 (times a constant), so the coefficients agree.
 
     python examples/logistic_regression_l2.py
+
+Needs scikit-learn besides fastloss:
+
+    python -m pip install scikit-learn     # or: -r requirements/examples.txt
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ the predictions; ``fastloss.testing.check_grad`` verifies the whole
 hand-written backpropagation once before training.
 
     python examples/numpy_mlp_huber.py
+
+Needs nothing besides fastloss (and NumPy, which fastloss needs).
 """
 
 from __future__ import annotations

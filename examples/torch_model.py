@@ -6,17 +6,46 @@ logits and the correct count in one fused call; autograd carries the gradient
 into the network. One step is compared with PyTorch's own loss.
 
     python examples/torch_model.py
+
+Needs torch and scikit-learn besides fastloss. A CPU build of torch is enough
+(the default one from PyPI can be a multi-GB CUDA download):
+
+    python -m pip install torch --index-url https://download.pytorch.org/whl/cpu
+    python -m pip install scikit-learn     # or: -r requirements/examples.txt
 """
 
 from __future__ import annotations
 
+import os
+import sys
+
 import numpy as np
-import torch
-import torch.nn.functional as F
-from sklearn.datasets import load_digits
 
 import fastloss
-import fastloss.torch as flt
+
+# How to install each optional dependency, by the name it is imported as.
+INSTALL = {"torch": "torch --index-url https://download.pytorch.org/whl/cpu",
+           "sklearn": "scikit-learn"}
+
+
+def exit_for_missing(exc):
+    """Run as a script, a missing optional dependency ends with one line (which one, how to
+    install it) instead of a traceback; imported (as the tests do), the ImportError propagates."""
+    name = (exc.name or "").partition(".")[0]
+    if __name__ != "__main__" or name not in INSTALL:
+        raise exc
+    sys.exit(f"{os.path.basename(__file__)}: cannot import {name} ({exc}); "
+             f"install it with: python -m pip install {INSTALL[name]}")
+
+
+try:
+    import torch
+    import torch.nn.functional as F
+    from sklearn.datasets import load_digits
+
+    import fastloss.torch as flt
+except ImportError as exc:
+    exit_for_missing(exc)
 
 
 def main(epochs=15, quiet=False, seed=0):
