@@ -181,3 +181,18 @@ def test_fastloss_torch_advice_is_in_torch_terms():
         flt.cross_entropy(torch.zeros(4, 3), t.double())
     with pytest.raises(TypeError, match=r"accuracy: .*target\.argmax\(dim=1\)"):
         flt.accuracy(torch.zeros(4, 3), torch.eye(3)[t])
+
+
+def test_every_dtype_error_names_a_conversion():
+    x = np.zeros(3)
+    cases = [
+        (lambda: fastloss.mse_loss(x, np.zeros(3, complex)), r"target\.astype\(input\.dtype\)"),
+        (lambda: fastloss.mse_loss(x, x, sample_weight=np.zeros(3, complex)),
+         r"sample_weight\.astype\(np\.float64\)"),
+        (lambda: fastloss.cross_entropy(np.zeros((3, 2)), np.zeros(3, int), weight=np.array(["a", "b"])),
+         r"weight\.astype\(np\.float64\)"),
+        (lambda: fastloss.mse_loss(x, x, out=np.zeros(3, np.float32)), r"np\.empty_like\(input\)"),
+    ]
+    for call, advice in cases:
+        with pytest.raises(TypeError, match=advice):
+            call()

@@ -159,7 +159,8 @@ def as_class_vector(a: object, name: str, n: int, domain: str = "nonnegative") -
     non-negative; ``domain="distribution"`` also needs it to sum to 1."""
     arr = as_array(a, name)
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be real numeric, got dtype {_describe(arr.dtype)}")
+        raise TypeError(f"{name} must be real numeric, got dtype {_describe(arr.dtype)}: "
+                        f"convert it with {name}.astype(np.float64)")
     if arr.shape != (n,):
         if arr.size != 1 or arr.ndim > 1:
             raise ValueError(f"{name} must have shape ({n},) (one value per class, the input's "
@@ -177,7 +178,8 @@ def as_real_like(a: object, name: str, like: np.ndarray) -> np.ndarray:
     """A real-valued array converted to ``like``'s dtype, with ``like``'s shape."""
     arr = as_array(a, name)
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be a real numeric array, got dtype {_describe(arr.dtype)}")
+        raise TypeError(f"{name} must be a real numeric array, got dtype {_describe(arr.dtype)}: "
+                        f"convert it with {name}.astype(input.dtype)")
     if arr.shape != like.shape:
         raise ValueError(f"{name} has shape {arr.shape}, but input has shape {like.shape}")
     return _aligned(np.asarray(arr, dtype=like.dtype, order="C"))
@@ -189,7 +191,8 @@ def as_sample_weight(a: object, like: np.ndarray) -> np.ndarray:
         raise ValueError("sample_weight needs an input with at least one dimension")
     arr = as_array(a, "sample_weight")
     if arr.dtype.kind not in "biuf":
-        raise TypeError(f"sample_weight must be real numeric, got dtype {_describe(arr.dtype)}")
+        raise TypeError(f"sample_weight must be real numeric, got dtype {_describe(arr.dtype)}: "
+                        "convert it with sample_weight.astype(np.float64)")
     if arr.shape != like.shape[:1]:
         raise ValueError(
             f"sample_weight must have shape ({like.shape[0]},) (one weight per row of input), "
@@ -221,7 +224,8 @@ def check_out(out: object, like: np.ndarray) -> np.ndarray:
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
     if out.dtype != like.dtype:
-        raise TypeError(f"out has dtype {_describe(out.dtype)}, but the gradient has dtype {like.dtype}")
+        raise TypeError(f"out has dtype {_describe(out.dtype)}, but the gradient has dtype "
+                        f"{like.dtype}: allocate it with np.empty_like(input)")
     if out.shape != like.shape:
         raise ValueError(f"out has shape {out.shape}, but input has shape {like.shape}")
     if not out.flags.writeable:
