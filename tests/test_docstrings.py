@@ -30,7 +30,9 @@ def _public_objects():
     objs += [("fastloss.Meter", meter.Meter), ("fastloss.Meter.update", meter.Meter.update),
              ("fastloss.show_config", fastloss.show_config),
              ("fastloss.testing.check_grad", testing.check_grad),
-             ("fastloss.testing.GradCheckResult", testing.GradCheckResult)]
+             ("fastloss.testing.GradCheckResult", testing.GradCheckResult),
+             ("fastloss.linear_cross_entropy", fastloss.linear_cross_entropy),
+             ("fastloss.reference.linear_cross_entropy", reference.linear_cross_entropy)]
     return objs
 
 
@@ -71,6 +73,13 @@ def test_examples_run(name, obj):
 @pytest.mark.parametrize("spec", LOSSES, ids=lambda s: s.name)
 def test_torch_examples_run(spec):
     run_doctest(*[o for o in _wrapper_objects("torch") if o[0].endswith(f".{spec.name}")][0])
+
+
+@pytest.mark.skipif(not _TORCH, reason="torch is not installed")
+def test_torch_linear_cross_entropy_example_runs():
+    import fastloss.torch as flt
+
+    run_doctest("fastloss.torch.linear_cross_entropy", flt.linear_cross_entropy)
 
 
 @pytest.mark.skipif(not _DASK, reason="dask is not installed")

@@ -32,7 +32,7 @@ def load(name):
 
 def test_examples_are_all_tested():
     tested = {"digits_softmax_regression", "logistic_regression_l2", "numpy_mlp_huber",
-              "torch_model", "dask_log_loss"}
+              "torch_model", "dask_log_loss", "lm_head_linear_cross_entropy"}
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -58,6 +58,17 @@ def test_numpy_mlp_huber():
     r = load("numpy_mlp_huber")["main"](steps=600, quiet=True)
     assert r["check_grad_err"] < 1e-7
     assert r["rmse_huber"] < r["rmse_mse"]
+
+
+def test_lm_head_linear_cross_entropy():
+    pytest.importorskip("torch")
+    pytest.importorskip("scipy")
+    r = load("lm_head_linear_cross_entropy")["main"](vocab=500, hidden=32, steps=12, batch=256,
+                                                      quiet=True)
+    # the same training run both ways: the curves agree to float32 rounding and fall
+    np.testing.assert_allclose(r["fused"], r["plain"], rtol=2e-5)
+    assert r["fused"][-1] < r["fused"][0] - 0.5
+    assert r["logits_mb"] == 256 * 500 * 4 / 2**20
 
 
 def test_torch_model():

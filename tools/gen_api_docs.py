@@ -92,6 +92,8 @@ def render(losses: Any) -> str:
             if s.notes:
                 out.append(f"- differences and notes: {escape(s.notes)}")
             out += ["", f".. autofunction:: fastloss.{s.name}", ""]
+    fused = "Fused linear layer and cross-entropy"
+    out += [fused, "-" * len(fused), "", ".. autofunction:: fastloss.linear_cross_entropy", ""]
     ref = "Reference implementations and configuration"
     out += [ref, "-" * len(ref), "",
             "``fastloss.reference`` holds a plain NumPy float64 implementation of every loss,",

@@ -71,6 +71,29 @@ def _overload(spec: Any, sig: inspect.Signature, reduction: str, return_grad: st
     return f"@overload\ndef {spec.name}(\n    {args},\n) -> {returns}: ..."
 
 
+# fastloss.linear_cross_entropy (_linear.py): not a registry loss (its own arguments).
+LINEAR_CROSS_ENTROPY = f"""\
+def linear_cross_entropy(
+    input: ArrayLike,
+    weight: {ARRAY},
+    target: ArrayLike,
+    bias: ArrayLike | None = None,
+    *,
+    class_weight: ArrayLike | None = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: str = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    out: tuple[{ARRAY}, ...] | None = None,
+    return_accuracy: bool = False,
+    chunk_size: int | None = None,
+    n_threads: int | None = None,
+) -> Any: ...
+
+"""
+
+
 def render_init(losses: Any, functions: dict[str, Any]) -> str:
     blocks = []
     for spec in losses:
@@ -117,6 +140,7 @@ def render_init(losses: Any, functions: dict[str, Any]) -> str:
         + f"__all__ = [\n{all_list}]\n\n"
         + "__version__: str\nREGISTRY: dict[str, LossSpec]\n\n"
         + "def show_config() -> None: ...\n\n"
+        + LINEAR_CROSS_ENTROPY
         + "\n\n".join(blocks)
         + "\n"
     )
@@ -143,8 +167,15 @@ def render_kernel_module(module: str) -> str:
 # that the stubs render (and the stub test runs) where torch or dask is not installed;
 # stubtest in CI checks them against the real modules.
 _WRAPPER_MODULES = {
-    "torch": (["FastlossFunction"], (
+    "torch": (["FastlossFunction", "linear_cross_entropy"], (
         "import torch\n\n"
+        "def linear_cross_entropy(\n"
+        "    input: torch.Tensor, weight: torch.Tensor, target: torch.Tensor,\n"
+        "    bias: torch.Tensor | None = None, *, class_weight: Any = None,\n"
+        "    ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = 'mean',\n"
+        "    sample_weight: Any = None, return_accuracy: bool = False,\n"
+        "    chunk_size: int | None = None, n_threads: int | None = None,\n"
+        ") -> Any: ...\n\n"
         "class FastlossFunction(torch.autograd.Function):\n"
         "    @staticmethod\n"
         "    def forward(ctx: Any, loss: Any, input: Any, kwargs: Any, names: Any, *tensors: Any) -> Any: ...\n"

@@ -11,6 +11,7 @@ from importlib.metadata import version as _version
 
 from ._api import FUNCTIONS as _FUNCTIONS
 from ._config import show_config
+from ._linear import linear_cross_entropy
 from .meter import Meter
 from ._registry import REGISTRY
 
@@ -21,7 +22,8 @@ except _PackageNotFoundError:  # imported from a source tree that was never inst
 
 globals().update(_FUNCTIONS)
 
-__all__ = sorted(_FUNCTIONS) + ["Meter", "REGISTRY", "show_config", "__version__"]
+__all__ = sorted(_FUNCTIONS) + ["linear_cross_entropy", "Meter", "REGISTRY", "show_config",
+                                "__version__"]
 
 # Submodules reachable as attributes after a plain ``import fastloss`` (PEP 562),
 # imported on first use: ``fastloss.torch`` and ``fastloss.dask`` import their

@@ -34,6 +34,7 @@ __all__ = [
     'smooth_l1_loss',
     'soft_margin_loss',
     'softmax_focal_loss',
+    'linear_cross_entropy',
     'Meter',
     'REGISTRY',
     'show_config',
@@ -44,6 +45,24 @@ __version__: str
 REGISTRY: dict[str, LossSpec]
 
 def show_config() -> None: ...
+
+def linear_cross_entropy(
+    input: ArrayLike,
+    weight: NDArray[np.floating[Any]],
+    target: ArrayLike,
+    bias: ArrayLike | None = None,
+    *,
+    class_weight: ArrayLike | None = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+    reduction: str = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    out: tuple[NDArray[np.floating[Any]], ...] | None = None,
+    return_accuracy: bool = False,
+    chunk_size: int | None = None,
+    n_threads: int | None = None,
+) -> Any: ...
 
 @overload
 def mse_loss(

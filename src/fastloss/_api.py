@@ -329,6 +329,7 @@ def _make_rowwise(spec: LossSpec):
     module = _dispatch.load("_rowwise")
     kernels = {(kind, dt): getattr(module, f"{name}_{sfx}")
                for kind, name in spec.kernels.items() for dt, sfx in _SUFFIX.items()}
+    KERNELS[spec.name] = kernels
     plan = _rowwise_plan(spec, kernels)
     if plan is None:
         return _public(spec, lambda a: _rowwise_call(spec, kernels, a))
@@ -341,6 +342,10 @@ def _make_rowwise(spec: LossSpec):
 
     return _public(spec, call)
 
+
+#: name -> {(target kind, dtype): compiled kernel} of each row-wise loss (for the
+#: callers that run a kernel on blocks of their own, as linear_cross_entropy).
+KERNELS: dict[str, dict[tuple[str, Any], Any]] = {}
 
 #: name -> the row-wise fast path (tests swap in one that always declines).
 ROWWISE_PLANS: dict[str, _fastpath.RowwisePlan] = {}

@@ -29,11 +29,11 @@ import re
 import numpy as np
 import torch
 
-from . import _docs
+from . import _docs, _linear
 from ._api import CALLS, FUNCTIONS, dict_function
 from ._registry import LOSSES, LossSpec
 
-__all__ = sorted(FUNCTIONS) + ["FastlossFunction"]
+__all__ = sorted(FUNCTIONS) + ["FastlossFunction", "linear_cross_entropy"]
 
 _NOT_HERE = ("return_grad", "out")
 _INPUT_NAME = {spec.name: spec.input_name for spec in LOSSES}
@@ -46,6 +46,8 @@ _TORCH_IDIOMS = [
     (re.compile(r"\.astype\(np\.int64\)"), ".long()"),
     (re.compile(r"\.astype\(input\.dtype\)"), ".to(input.dtype)"),
     (re.compile(r"\.argmax\(axis=1\)"), ".argmax(dim=1)"),
+    (re.compile(r"np\.ascontiguousarray\((\w+)\)"), r"\1.contiguous()"),
+    (re.compile(r"np\.empty_like\(input\)"), "torch.empty_like(input)"),
 ]
 
 
@@ -180,3 +182,119 @@ def _make(spec: LossSpec):
 
 
 globals().update({spec.name: _make(spec) for spec in LOSSES})
+
+
+class _LinearCrossEntropy(torch.autograd.Function):
+    """``fastloss.linear_cross_entropy`` in autograd: forward makes the fused call
+    (value and every gradient); backward scales the stored gradients."""
+
+    @staticmethod
+    def forward(ctx, input, weight, bias, target, kwargs):
+        arrays = [_cpu_array(n, "linear_cross_entropy", t, differentiable=True)
+                  for n, t in (("input", input), ("weight", weight))]
+        b = None if bias is None else _cpu_array("bias", "linear_cross_entropy", bias,
+                                                 differentiable=True)
+        t = _cpu_array("target", "linear_cross_entropy", target, differentiable=False)
+        try:
+            res = _linear.linear_cross_entropy(*arrays, t, b, return_grad=True, **kwargs)
+        except (TypeError, ValueError) as e:
+            raise _in_torch_terms("linear_cross_entropy", e) from None
+        value, grads = res[0], res[1]
+        ctx.fastloss_grads = tuple(torch.from_numpy(g) for g in grads)
+        ctx.fastloss_args = (arrays, t, b, kwargs)
+        value = (torch.from_numpy(value) if isinstance(value, np.ndarray)
+                 else torch.scalar_tensor(value, dtype=input.dtype))
+        if len(res) > 2:
+            n_correct = torch.tensor(res[2], dtype=torch.int64)
+            ctx.mark_non_differentiable(n_correct)
+            return value, n_correct
+        return value
+
+    @staticmethod
+    def backward(ctx, grad_output, *_):
+        if torch.is_grad_enabled():
+            raise RuntimeError("fastloss.torch.linear_cross_entropy: no second derivative; "
+                               "backward with create_graph=True is not supported")
+        if grad_output.dim() == 0:
+            grads = ctx.fastloss_grads
+            if grad_output.item() != 1.0:
+                grads = tuple(g * grad_output.to(g.dtype) for g in grads)
+        else:
+            grads = _linear_none_backward(ctx.fastloss_args, grad_output)
+        d_bias = grads[2] if len(grads) > 2 else None
+        return grads[0], grads[1], d_bias, None, None
+
+
+def _linear_none_backward(args, grad_output):
+    """reduction="none": the gradients of sum_i g_i l_i, recomputed with the upstream
+    factors g_i as row weights (its positive and negative parts in turn: row weights
+    are non-negative)."""
+    arrays, t, b, kwargs = args
+    g = grad_output.detach().to(torch.float64).numpy()
+    sw = kwargs.get("sample_weight")
+    base = np.ones(g.shape) if sw is None else np.asarray(sw, dtype=np.float64)
+    kw = {**kwargs, "reduction": "sum", "return_accuracy": False}
+    total = None
+    for sign, part in ((1.0, np.maximum(g, 0.0)), (-1.0, np.maximum(-g, 0.0))):
+        if not part.any():
+            continue
+        kw["sample_weight"] = part * base
+        grads = _linear.linear_cross_entropy(*arrays, t, b, return_grad=True, **kw)[1]
+        grads = [torch.from_numpy(sign * x if sign < 0 else x) for x in grads]
+        total = grads if total is None else [a + c for a, c in zip(total, grads)]
+    if total is None:
+        total = [torch.zeros(x.shape, dtype=x.dtype) for x in (*arrays, *(() if b is None else (b,)))]
+    return total
+
+
+def linear_cross_entropy(input, weight, target, bias=None, *, class_weight=None,
+                         ignore_index=-100, label_smoothing=0.0, reduction="mean",
+                         sample_weight=None, return_accuracy=False, chunk_size=None,
+                         n_threads=None):
+    """``fastloss.linear_cross_entropy`` on CPU tensors, differentiable with respect to
+    ``input``, ``weight`` and ``bias`` through autograd: what a training loop calls
+    instead of ``F.cross_entropy(F.linear(input, weight, bias), target)``, without the
+    (N, V) logits.
+
+    Arguments as ``fastloss.linear_cross_entropy`` (without return_grad and out);
+    ``class_weight`` and ``sample_weight`` may be tensors or arrays. Returns a tensor:
+    a scalar for "mean"/"sum", the (N,) row losses for "none" (whose backward
+    recomputes the gradients with the upstream factors as row weights); with
+    return_accuracy=True, the pair (loss, n_correct).
+
+    Examples
+    --------
+    >>> import torch
+    >>> import torch.nn.functional as F
+    >>> import fastloss.torch as flt
+    >>> g = torch.Generator().manual_seed(0)
+    >>> h = torch.randn(6, 4, dtype=torch.float64, generator=g, requires_grad=True)
+    >>> W = torch.randn(10, 4, dtype=torch.float64, generator=g, requires_grad=True)
+    >>> y = torch.tensor([1, 3, 5, 7, 9, 0])
+    >>> loss = flt.linear_cross_entropy(h, W, y, label_smoothing=0.1)
+    >>> loss.backward()
+    >>> h2, W2 = h.detach().clone().requires_grad_(), W.detach().clone().requires_grad_()
+    >>> ref = F.cross_entropy(F.linear(h2, W2), y, label_smoothing=0.1)
+    >>> ref.backward()
+    >>> bool(torch.isclose(loss, ref)), torch.allclose(h.grad, h2.grad), torch.allclose(W.grad, W2.grad)
+    (True, True, True)
+    """
+    for name, value in (("input", input), ("weight", weight), ("target", target)):
+        if not isinstance(value, torch.Tensor):
+            raise TypeError(f"fastloss.torch.linear_cross_entropy: {name} must be a "
+                            f"torch.Tensor, got {type(value).__name__}")
+    kwargs = {"ignore_index": ignore_index, "label_smoothing": label_smoothing,
+              "reduction": reduction, "return_accuracy": return_accuracy,
+              "chunk_size": chunk_size, "n_threads": n_threads,
+              "class_weight": _maybe_array("class_weight", class_weight),
+              "sample_weight": _maybe_array("sample_weight", sample_weight)}
+    out = _LinearCrossEntropy.apply(input, weight, bias, target, kwargs)
+    if type(out) is tuple:
+        return out[0], int(out[1])
+    return out
+
+
+def _maybe_array(name, value):
+    if isinstance(value, torch.Tensor):
+        return _cpu_array(name, "linear_cross_entropy", value, differentiable=False)
+    return value

@@ -6,6 +6,14 @@ from typing import Any, Callable
 
 import torch
 
+def linear_cross_entropy(
+    input: torch.Tensor, weight: torch.Tensor, target: torch.Tensor,
+    bias: torch.Tensor | None = None, *, class_weight: Any = None,
+    ignore_index: int = -100, label_smoothing: float = 0.0, reduction: str = 'mean',
+    sample_weight: Any = None, return_accuracy: bool = False,
+    chunk_size: int | None = None, n_threads: int | None = None,
+) -> Any: ...
+
 class FastlossFunction(torch.autograd.Function):
     @staticmethod
     def forward(ctx: Any, loss: Any, input: Any, kwargs: Any, names: Any, *tensors: Any) -> Any: ...
@@ -37,6 +45,7 @@ __all__ = [
     'soft_margin_loss',
     'softmax_focal_loss',
     'FastlossFunction',
+    'linear_cross_entropy',
 ]
 
 accuracy: Callable[..., Any]
