@@ -219,15 +219,20 @@ def _rowwise_call(spec, kernels, a):
                                                 *vectors, *params.values())
     elif grad is not None:
         grad[...] = 0
+    return rowwise_result(reduction, total, denom, loss_out, grad if return_grad else None,
+                          int(correct) if want_acc else None)
+
+
+def rowwise_result(reduction, total, denom, loss_out, grad, n_correct):
+    """What a row-wise call returns: the value (the per-row losses for "none", the sum
+    or its mean), then the gradient (if not None), then the correct count (if not None)."""
     if reduction == "none":
         value = loss_out
     elif reduction == "mean":
         value = total / denom if denom else math.nan
     else:
         value = total
-    result = (value, grad) if return_grad else (value,)
-    if want_acc:
-        result += (int(correct),)
+    result = (value,) + (() if grad is None else (grad,)) + (() if n_correct is None else (n_correct,))
     return result if len(result) > 1 else value
 
 

@@ -14,7 +14,6 @@ Validation, target conversion and the "mean" denominator are cross_entropy's own
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import numpy as np
@@ -316,13 +315,6 @@ def linear_cross_entropy(input, weight, target, bias=None, *, class_weight=None,
         if bias_sums is not None:
             np.multiply(bias_sums, gscale, out=grads[2], casting="same_kind")
 
-    if reduction == "none":
-        value = loss_out
-    elif reduction == "mean":
-        value = total / denom if denom else math.nan
-    else:
-        value = total
-    result = (value, tuple(grads)) if want_grad else (value,)
-    if want_acc:
-        result += (int(correct),)
-    return result if len(result) > 1 else value
+    return _api.rowwise_result(reduction, total, denom, loss_out,
+                               tuple(grads) if want_grad else None,
+                               int(correct) if want_acc else None)

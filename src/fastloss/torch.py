@@ -87,6 +87,21 @@ def _cpu_array(name: str, loss: str, t: torch.Tensor, *, differentiable: bool) -
     return t.numpy()  # shares memory with the tensor
 
 
+def _forward_outputs(ctx, res, dtype):
+    """What a forward returns from fastloss's ``(value, grad[, n_correct])``: the value
+    as a tensor, and the correct count (return_accuracy=True) as a non-differentiable one."""
+    value = res[0]
+    if type(value) is np.ndarray:
+        value = torch.from_numpy(value)
+    else:
+        value = torch.scalar_tensor(value, dtype=dtype)
+    if len(res) > 2:
+        n_correct = torch.tensor(res[2], dtype=torch.int64)
+        ctx.mark_non_differentiable(n_correct)
+        return value, n_correct
+    return value
+
+
 class FastlossFunction(torch.autograd.Function):
     """The one autograd Function behind every loss of ``fastloss.torch``.
 
@@ -106,19 +121,10 @@ class FastlossFunction(torch.autograd.Function):
             res = CALLS[loss](kwargs)
         except (TypeError, ValueError) as e:
             raise _in_torch_terms(loss, e) from None
-        value = res[0]
         ctx.fastloss_grad = torch.from_numpy(res[1])
         ctx.fastloss_name = loss
         ctx.fastloss_nones = (None,) * len(tensors)
-        if type(value) is np.ndarray:
-            value = torch.from_numpy(value)
-        else:
-            value = torch.scalar_tensor(value, dtype=input.dtype)
-        if len(res) > 2:  # return_accuracy=True: the correct count, not differentiable
-            n_correct = torch.tensor(res[2], dtype=torch.int64)
-            ctx.mark_non_differentiable(n_correct)
-            return value, n_correct
-        return value
+        return _forward_outputs(ctx, res, input.dtype)
 
     @staticmethod
     def backward(ctx, grad_output, *_):
@@ -199,16 +205,9 @@ class _LinearCrossEntropy(torch.autograd.Function):
             res = _linear.linear_cross_entropy(*arrays, t, b, return_grad=True, **kwargs)
         except (TypeError, ValueError) as e:
             raise _in_torch_terms("linear_cross_entropy", e) from None
-        value, grads = res[0], res[1]
-        ctx.fastloss_grads = tuple(torch.from_numpy(g) for g in grads)
+        ctx.fastloss_grads = tuple(torch.from_numpy(g) for g in res[1])
         ctx.fastloss_args = (arrays, t, b, kwargs)
-        value = (torch.from_numpy(value) if isinstance(value, np.ndarray)
-                 else torch.scalar_tensor(value, dtype=input.dtype))
-        if len(res) > 2:
-            n_correct = torch.tensor(res[2], dtype=torch.int64)
-            ctx.mark_non_differentiable(n_correct)
-            return value, n_correct
-        return value
+        return _forward_outputs(ctx, res, input.dtype)
 
     @staticmethod
     def backward(ctx, grad_output, *_):
