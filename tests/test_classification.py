@@ -227,6 +227,24 @@ def test_softmax_focal_gamma0_is_cross_entropy_exactly(dtype):
         np.testing.assert_array_equal(a[1], b[1])
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("gap", [5.0, 20.0, 30.0, 40.0])
+def test_softmax_focal_exact_where_the_target_dominates(dtype, gap):
+    # Rows (gap, 0, ..., 0), target 0: with r = 6 e^-gap, 1 - p_y = r / (1 + r) and
+    # -log p_y = log1p(r), so the loss (1 - p_y)^2 log1p(r) is known to rounding. At
+    # gap = 30 it is ~1e-34, where -log p_y = log(S) kept only 4 digits (a CI find).
+    x = np.zeros((3, 7), dtype)
+    x[:, 0] = gap
+    t = np.zeros(3, np.int64)
+    r = 6.0 * np.exp(-float(dtype(gap)))
+    exact = (r / (1 + r)) ** 2 * np.log1p(r)
+    rtol = 1e-6 if dtype == np.float32 else 1e-14
+    value = fastloss.softmax_focal_loss(x, t, reduction="none")  # (of x's dtype: 0 in float32 at 40)
+    np.testing.assert_allclose(value, np.full(3, exact, dtype), rtol=rtol, atol=0)
+    np.testing.assert_allclose(reference.softmax_focal_loss(x, t, reduction="none")[0], exact,
+                               rtol=1e-14)
+
+
 @pytest.mark.parametrize("lam,ignore", list(itertools.product([1.0, 0.3, 0.0], [None, 2])))
 def test_cross_entropy_with_prior_torch(lam, ignore):
     x, t = RNG.standard_normal((N, C)) * 2, RNG.integers(0, C, N)

@@ -297,9 +297,13 @@ def softmax_focal_loss(x, t, alpha, gamma):
     logp = _log_softmax(x)
     p = np.exp(logp)
     hot = _onehot(t, x.shape[1])
-    L = -np.sum(hot * logp, axis=1)                  # -log p_y
     py = np.sum(hot * p, axis=1)
     q = np.sum((1 - hot) * p, axis=1)                # 1 - p_y, without cancellation
+    # -log p_y; where p_y ~ 1, log1p(q / p_y) keeps the digits that -log(p_y) loses
+    # (gamma = 0 keeps the plain form, cross_entropy's)
+    L = -np.sum(hot * logp, axis=1)
+    if gamma != 0:
+        L = np.where(q <= py, np.log1p(q / np.where(py > 0, py, 1.0)), L)
     a = alpha[t]
     dterm = np.where(q > 0, gamma * py * L * q ** (gamma - 1), 0.0) if gamma != 0 else 0.0
     K = a * (q**gamma + dterm)
