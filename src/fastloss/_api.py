@@ -132,10 +132,7 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
         value = total / denom if n else math.nan
     else:
         value = total
-    result = (value, grad) if return_grad else (value,)
-    if want_acc:
-        result += (n_correct,)
-    return result if len(result) > 1 else value
+    return call_result(value, grad if return_grad else None, n_correct if want_acc else None)
 
 
 def _class_target(spec, target, x, ignore_index):
@@ -232,6 +229,11 @@ def rowwise_result(reduction, total, denom, loss_out, grad, n_correct):
         value = total / denom if denom else math.nan
     else:
         value = total
+    return call_result(value, grad, n_correct)
+
+
+def call_result(value, grad, n_correct):
+    """``value``, or the tuple of it and those of ``grad`` and ``n_correct`` given."""
     result = (value,) + (() if grad is None else (grad,)) + (() if n_correct is None else (n_correct,))
     return result if len(result) > 1 else value
 

@@ -117,8 +117,19 @@ def _shown(value: Any) -> str:
     return repr(round(float(value), 6))
 
 
+# name -> _reference_results: the NumPy, PyTorch and Dask docstrings of a loss show the
+# same results, computed once.
+_RESULTS: dict[str, tuple[Any, Any, int | None]] = {}
+
+
 def _reference_results(spec: LossSpec) -> tuple[Any, Any, int | None]:
     """(value, grad, n_correct) of the example, from fastloss.reference."""
+    if spec.name not in _RESULTS:
+        _RESULTS[spec.name] = _compute_results(spec)
+    return _RESULTS[spec.name]
+
+
+def _compute_results(spec: LossSpec) -> tuple[Any, Any, int | None]:
     from . import reference
 
     arrays = [_evaluate(e) for _, e, _ in _example_arrays(spec)]
@@ -132,15 +143,9 @@ def _reference_results(spec: LossSpec) -> tuple[Any, Any, int | None]:
     return value, grad, n_correct
 
 
-def _example_setup(spec: LossSpec, tensor: str | None = None) -> list[str]:
-    """The lines that build the example's arrays (``tensor``: as torch/dask)."""
-    lines = []
-    for var, expr, _ in _example_arrays(spec):
-        if tensor is None:
-            lines.append(f">>> {var} = {expr}")
-        else:
-            lines.append(f">>> {var} = {tensor.format(expr=expr, var=var)}")
-    return lines
+def _example_setup(spec: LossSpec) -> list[str]:
+    """The lines that build the example's NumPy arrays."""
+    return [f">>> {var} = {expr}" for var, expr, _ in _example_arrays(spec)]
 
 
 def _examples(spec: LossSpec) -> list[str]:

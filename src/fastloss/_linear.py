@@ -27,6 +27,7 @@ from ._validation import (
     as_float_input,
     as_sample_weight,
     check_flag,
+    check_out,
     check_param,
     check_reduction,
     pow2_normalized,
@@ -95,27 +96,20 @@ def _bias(bias: object, x: np.ndarray, n_classes: int) -> np.ndarray | None:
     return b
 
 
-def _out(out: object, shapes: list[tuple[int, ...]], dtype: np.dtype,
-         inputs: list[np.ndarray]) -> list[np.ndarray]:
-    names = ("d_input", "d_weight", "d_bias")[:len(shapes)]
-    if not isinstance(out, tuple) or len(out) != len(shapes):
-        raise TypeError(f"out must be a tuple of {len(shapes)} arrays ({', '.join(names)}), "
-                        f"got {type(out).__name__}"
+def _out(out: object, likes: list[np.ndarray]) -> list[np.ndarray]:
+    """The ``out=`` tuple: one gradient buffer per array of ``likes`` (input, weight[,
+    bias]), overlapping none of them nor each other."""
+    names = ("input", "weight", "bias")[:len(likes)]
+    if not isinstance(out, tuple) or len(out) != len(likes):
+        raise TypeError(f"out must be a tuple of {len(likes)} arrays (the gradients of "
+                        f"{', '.join(names)}), got {type(out).__name__}"
                         + (f" of length {len(out)}" if isinstance(out, tuple) else ""))
-    for i, (buf, shape, name) in enumerate(zip(out, shapes, names)):
-        what = f"out[{i}] ({name})"
-        if not isinstance(buf, np.ndarray):
-            raise TypeError(f"{what} must be a numpy.ndarray, got {type(buf).__name__}")
-        if buf.dtype != dtype:
-            raise TypeError(f"{what} has dtype {buf.dtype}, but the gradient has dtype {dtype}")
-        if buf.shape != shape:
-            raise ValueError(f"{what} has shape {buf.shape}, must be {shape}")
-        if not (buf.flags.writeable and buf.flags.c_contiguous and buf.flags.aligned):
-            raise ValueError(f"{what} must be writeable, C-contiguous and aligned")
+    for i, (buf, like, name) in enumerate(zip(out, likes, names)):
+        what = f"out[{i}] (d_{name})"
+        check_out(buf, like, what, name)
         # The blocks read the inputs after earlier blocks wrote the gradients.
-        for other, other_name in [*zip(inputs, ("input", "weight", "bias")),
-                                  *zip(out[:i], names)]:
-            if other is not None and np.may_share_memory(buf, other):
+        for other, other_name in [*zip(likes, names), *zip(out[:i], names)]:
+            if np.may_share_memory(buf, other):
                 raise ValueError(f"{what} overlaps {other_name}: pass separate buffers")
     return list(out)
 
@@ -266,11 +260,11 @@ def linear_cross_entropy(input, weight, target, bias=None, *, class_weight=None,
         chunk = int(min(chunk_size, max(n_rows, 1)))
     nt = resolve_n_threads(n_threads)
     want_grad = out is not None or check_flag("return_grad", return_grad)
-    shapes = [x.shape, w.shape] + ([] if b is None else [b.shape])
+    likes = [x, w] + ([] if b is None else [b])
     if out is not None:
-        grads = _out(out, shapes, x.dtype, [x, w, b])
+        grads = _out(out, likes)
     elif want_grad:
-        grads = [np.empty(s, x.dtype) for s in shapes]
+        grads = [np.empty_like(a) for a in likes]
     _blas.load()
 
     if reduction == "mean":

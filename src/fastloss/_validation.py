@@ -219,22 +219,24 @@ def pow2_normalized(w: np.ndarray) -> np.ndarray:
     return np.ldexp(w, -e) if e else w
 
 
-def check_out(out: object, like: np.ndarray) -> np.ndarray:
-    """Check the preallocated gradient buffer against the input."""
+def check_out(out: object, like: np.ndarray, name: str = "out",
+              like_name: str = "input") -> np.ndarray:
+    """Check a preallocated gradient buffer ``name`` against the array it is the
+    gradient of (``like``, called ``like_name`` in the errors)."""
     if not isinstance(out, np.ndarray):
-        raise TypeError(f"out must be a numpy.ndarray, got {type(out).__name__}")
+        raise TypeError(f"{name} must be a numpy.ndarray, got {type(out).__name__}")
     if out.dtype != like.dtype:
-        raise TypeError(f"out has dtype {_describe(out.dtype)}, but the gradient has dtype "
-                        f"{like.dtype}: allocate it with np.empty_like(input)")
+        raise TypeError(f"{name} has dtype {_describe(out.dtype)}, but the gradient has dtype "
+                        f"{like.dtype}: allocate it with np.empty_like({like_name})")
     if out.shape != like.shape:
-        raise ValueError(f"out has shape {out.shape}, but input has shape {like.shape}")
+        raise ValueError(f"{name} has shape {out.shape}, but {like_name} has shape {like.shape}")
     if not out.flags.writeable:
-        raise ValueError("out is read-only")
+        raise ValueError(f"{name} is read-only")
     if not out.flags.c_contiguous:
-        raise ValueError("out must be C-contiguous")
+        raise ValueError(f"{name} must be C-contiguous")
     if not out.flags.aligned:
-        raise ValueError("out's elements are not aligned in memory: pass a NumPy-allocated "
-                         "buffer, e.g. np.empty_like(input)")
+        raise ValueError(f"{name}'s elements are not aligned in memory: pass a NumPy-allocated "
+                         f"buffer, e.g. np.empty_like({like_name})")
     return out
 
 

@@ -60,8 +60,7 @@ def _in_torch_terms(loss: str, e: Exception) -> Exception:
 
 
 def _cpu_array(name: str, loss: str, t: torch.Tensor, *, differentiable: bool) -> np.ndarray:
-    if t.dtype in (torch.bfloat16, torch.float16) and (differentiable or t.dtype == torch.bfloat16):
-        # NumPy has no bfloat16; a float16 input would need a float16 gradient
+    if t.dtype == torch.bfloat16:  # NumPy has no bfloat16 (other dtypes: fastloss's checks)
         raise TypeError(f"fastloss.torch.{loss}: {name} has dtype {t.dtype}; fastloss computes "
                         f"in float32 or float64: pass {name}.float()")
     if t.is_cpu and (differentiable or not t.requires_grad):
