@@ -6,7 +6,9 @@ the loss of one row ``x[0], x[cs], ..., x[(C-1)*cs]`` (any column stride) and,
 when ``g`` is not NULL, writes ``gs * d loss / d x`` into the contiguous row
 ``g`` (which may be ``x`` itself: every element is read before it is written).
 ``target`` is the class index (already checked to lie in [0, C)) or a pointer
-to the row's C target values. ``kc`` holds per-call constants computed once by
+to the row's C target values. Losses with a Hessian also have ``<kernel>_row_h``,
+the same with ``h`` after ``g`` (both set, neither overlapping ``x``): it also
+writes ``gs`` times the diagonal of the row's Hessian into ``h``. ``kc`` holds per-call constants computed once by
 ``<name>_consts`` (sums over the class vectors). Rows are independent, so these
 run inside ``prange`` and return a struct (no shared out-pointers).
 
@@ -23,6 +25,7 @@ from libc.stdint cimport int64_t
 # those does not rebuild the row-wise kernels).
 from fastloss._math cimport exp, log, log1p, expdiff32, where, real, LG, lanes_mode, lg_select
 from fastloss._logistic_math cimport (binary_cross_entropy_with_logits_lg,
+                                      binary_cross_entropy_with_logits_h,
                                       binary_cross_entropy_with_logits_lg32,
                                       binary_cross_entropy_with_logits_lanes32)
 
@@ -178,9 +181,13 @@ cdef inline double _is_top1(const real* x, Py_ssize_t cs, Py_ssize_t y, double m
         return <double>(count_eq_f64(x, cs, y, m) == 0)
 
 
-cdef inline double _hot(double a, double logS, double m, double zy) noexcept nogil:
-    # a * (logsumexp - z_y); 0 when a = 0, even for z_y = -inf (NaN propagates).
-    return where(a != 0, a * (logS + (m - zy)), 0.0 * logS)
+cdef inline double _neg_log_p(double logS, double m, double zy, double S,
+                              double So) noexcept nogil:
+    # -log p_y = log(S) - (z_y - m) loses L's digits where p_y ~ 1 (S ~ 1: log S of
+    # a rounded S is ~1e-16 off, a relative 1e-11 of a loss of 1e-5, found by the
+    # hypothesis battery). Where p_y >= 1/2 (So <= S / 2): log1p(So / e_y) with
+    # e_y = S - So (no cancellation there), exact to rounding.
+    return where(So <= 0.5 * S, log1p(So / (S - So)), logS + (m - zy))
 
 
 cdef inline void _softmax_end(double a, double b, double V, double cst, double gs,
@@ -194,7 +201,7 @@ cdef inline void _softmax_end(double a, double b, double V, double cst, double g
     # b (V p_y - v_y), with p_y - 1 = -So / S: in double and without the
     # cancellation of p_y - 1 where p_y ~ 1.
     cdef double logS = log(S)
-    cdef double l = _hot(a, logS, m, zy)
+    cdef double l = where(a != 0, a * _neg_log_p(logS, m, zy, S, So), 0.0 * logS)
     if b != 0:
         l = l + b * (V * logS + lin)
     loss[0] = l + cst
@@ -206,11 +213,25 @@ cdef inline void _softmax_end(double a, double b, double V, double cst, double g
             gy[0] = -gs * a * (So / S)
 
 
+cdef inline void _softmax_hess(const real* e, Py_ssize_t C, double r, double S,
+                               real* h) noexcept nogil:
+    # h_j = r e_j (1 - e_j / S) from the stored exponentials e_j = exp(x_j - m), r
+    # the gradient's factor of e_j: gs (sum of the coefficients) p_j (1 - p_j). 1 - p_j
+    # cancels only for a dominant class (p_j ~ 1): there its absolute error is ~1e-16
+    # (the target's entry is then set from So, exactly).
+    cdef Py_ssize_t j
+    cdef double ej, inv_s = 1.0 / S
+    for j in range(C):
+        ej = e[j]
+        h[j] = <real>(r * ej * (1.0 - ej * inv_s))
+
+
 cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
                                 double a, double b, const double* v, double V, double cst,
-                                real* g, double gs) noexcept nogil:
+                                real* g, real* h, double gs) noexcept nogil:
     """Row loss sum_j c_j (logsumexp(x) - x_j) + cst with c = a onehot(y) + b v,
-    V = sum_j v_j; gradient (a + b V) softmax(x) - c."""
+    V = sum_j v_j; gradient (a + b V) softmax(x) - c; Hessian diagonal (if h is
+    set, with g) (a + b V) p_j (1 - p_j)."""
     cdef double m = _row_max(x, cs, C)
     cdef double zy = x[y * cs]
     cdef double correct = _is_top1(x, cs, y, m)
@@ -223,6 +244,9 @@ cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_s
     else:
         S = _exp_sums(x, cs, C, m, y, g, &So, False)
     _softmax_end(a, b, V, cst, gs, m, zy, S, So, lin, v, y, g != NULL, &loss, &r, &gy)
+    if h != NULL:
+        _softmax_hess(g, C, r, S, h)
+        h[y] = <real>(r * g[y] * (So / S))   # 1 - p_y = So / S, without cancellation
     if g != NULL:
         if b != 0:
             for j in range(C):
@@ -365,7 +389,14 @@ cdef inline RowR cross_entropy_class_row(const real* x, Py_ssize_t cs, Py_ssize_
                                          double label_smoothing) noexcept nogil:
     # PyTorch: (1 - s) * w_y * nll + s / C * sum_j w_j * (-log p_j).
     return _softmax_class(x, cs, C, y, (1.0 - label_smoothing) * weight[y], label_smoothing / C,
-                          weight, kc.a, 0.0, g, gs)
+                          weight, kc.a, 0.0, g, NULL, gs)
+
+
+cdef inline RowR cross_entropy_class_row_h(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
+                                           const double* weight, real* g, real* h, double gs,
+                                           Consts kc, double label_smoothing) noexcept nogil:
+    return _softmax_class(x, cs, C, y, (1.0 - label_smoothing) * weight[y], label_smoothing / C,
+                          weight, kc.a, 0.0, g, h, gs)
 
 
 cdef inline void cross_entropy_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
@@ -383,21 +414,25 @@ cdef inline void cross_entropy_class_rows8(const real* x, Py_ssize_t rs, Py_ssiz
 
 cdef inline void _prob_term(double z, double tj, double wj, double a, double b, double m,
                             real* g, Py_ssize_t j, double* s, double* lin,
-                            double* ctot) noexcept nogil:
+                            double* ctot, double* below, double* n_max) noexcept nogil:
     # Element j of a probability-target row: c_j = w_j (a t_j + b) into ctot,
-    # c_j (m - z_j) into lin (0 where c_j = 0), exp(z_j - m) into s (and g).
+    # c_j (m - z_j) into lin (0 where c_j = 0), exp(z_j - m) into s (and g), and
+    # into below too unless z_j is the maximum m, which counts 1 in n_max instead
+    # (S - 1 = below + n_max - 1, without rounding S first).
     cdef double c = wj * (a * tj + b)
     cdef double e = exp(z - m)
     lin[0] = lin[0] + where(c != 0, c * (m - z), 0.0)
     ctot[0] = ctot[0] + c
     s[0] = s[0] + e
+    below[0] = below[0] + where(z != m, e, 0.0)
+    n_max[0] = n_max[0] + <double>(z == m)
     if g != NULL:
         g[j] = <real>e
 
 
-cdef inline RowR cross_entropy_prob_row(const real* x, Py_ssize_t cs, Py_ssize_t C, const real* t,
-                                        const double* weight, real* g, double gs, Consts kc,
-                                        double label_smoothing) noexcept nogil:
+cdef inline RowR _cross_entropy_prob(const real* x, Py_ssize_t cs, Py_ssize_t C, const real* t,
+                                     const double* weight, real* g, real* h, double gs,
+                                     double label_smoothing) noexcept nogil:
     # PyTorch: c_j = w_j ((1 - s) t_j + s / C); loss sum_j c_j (-log p_j).
     cdef double a = 1.0 - label_smoothing
     cdef double b = label_smoothing / C
@@ -405,27 +440,48 @@ cdef inline RowR cross_entropy_prob_row(const real* x, Py_ssize_t cs, Py_ssize_t
     cdef double sl[8]
     cdef double ll[8]
     cdef double cl[8]
-    cdef double S, lin, ctot, r
+    cdef double bl[8]
+    cdef double nl[8]
+    cdef double S, lin, ctot, r, logS
     cdef Py_ssize_t j, k, C8 = C - C % 8
     for k in range(8):
         sl[k] = 0.0
         ll[k] = 0.0
         cl[k] = 0.0
+        bl[k] = 0.0
+        nl[k] = 0.0
     for j in range(0, C8, 8):
         for k in range(8):
             _prob_term(x[(j + k) * cs], t[j + k], weight[j + k], a, b, m, g, j + k,
-                       &sl[k], &ll[k], &cl[k])
+                       &sl[k], &ll[k], &cl[k], &bl[k], &nl[k])
     for j in range(C8, C):
         _prob_term(x[j * cs], t[j], weight[j], a, b, m, g, j,
-                   &sl[j - C8], &ll[j - C8], &cl[j - C8])
+                   &sl[j - C8], &ll[j - C8], &cl[j - C8], &bl[j - C8], &nl[j - C8])
     S = _tree8(sl)
     lin = _tree8(ll)
     ctot = _tree8(cl)
+    # log S = log1p(S - 1), S - 1 summed without the first maximum's exact 1: log of
+    # a rounded S ~ 1 is ~1e-16 off, a large relative error of a small loss.
+    logS = where(m - m == 0, log1p(_tree8(bl) + (_tree8(nl) - 1.0)), log(S))
     if g != NULL:
         r = gs * ctot / S
+        if h != NULL:
+            _softmax_hess(g, C, r, S, h)
         for j in range(C):
             g[j] = <real>(r * g[j] - gs * weight[j] * (a * t[j] + b))
-    return RowR(where(ctot != 0, ctot * log(S), 0.0 * S) + lin, 0.0)
+    return RowR(where(ctot != 0, ctot * logS, 0.0 * S) + lin, 0.0)
+
+
+cdef inline RowR cross_entropy_prob_row(const real* x, Py_ssize_t cs, Py_ssize_t C, const real* t,
+                                        const double* weight, real* g, double gs, Consts kc,
+                                        double label_smoothing) noexcept nogil:
+    return _cross_entropy_prob(x, cs, C, t, weight, g, NULL, gs, label_smoothing)
+
+
+cdef inline RowR cross_entropy_prob_row_h(const real* x, Py_ssize_t cs, Py_ssize_t C, const real* t,
+                                          const double* weight, real* g, real* h, double gs,
+                                          Consts kc, double label_smoothing) noexcept nogil:
+    return _cross_entropy_prob(x, cs, C, t, weight, g, h, gs, label_smoothing)
 
 
 # ---- nll_loss ----
@@ -446,6 +502,16 @@ cdef inline RowR nll_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssi
     return RowR(where(wy != 0, -wy * zy, where(zy == zy, 0.0, zy)), 0.0)
 
 
+cdef inline RowR nll_loss_row_h(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
+                                const double* weight, real* g, real* h, double gs,
+                                Consts kc) noexcept nogil:
+    # Linear in x: a zero Hessian.
+    cdef Py_ssize_t j
+    for j in range(C):
+        h[j] = 0
+    return nll_loss_row(x, cs, C, y, weight, g, gs, kc)
+
+
 # ---- softmax_focal_loss ----
 
 cdef inline Consts softmax_focal_loss_consts(Py_ssize_t C, const double* alpha,
@@ -462,11 +528,10 @@ cdef inline void _focal_end(double al, double gamma, double gs, double m, double
     # (the second term tends to 0 where q = 0): r = gs K / S is the factor of every
     # stored exp, gy = -gs K q the target's entry (= r e_y - gs K, without its
     # cancellation where p_y ~ 1).
-    # L = log(S) - (zy - m) loses L's digits where p_y ~ 1 (S ~ 1): there, and for
-    # gamma != 0 (gamma = 0 keeps cross_entropy's bits), L = log1p(So / e_y), exact to
-    # rounding; the loss q^gamma L is then right where it is ~1e-34 (was 1e-4 off).
+    # L as cross_entropy's (_neg_log_p, so gamma = 0 gives its bits): exact where
+    # p_y ~ 1, so the loss q^gamma L is right where it is ~1e-34 (was 1e-4 off).
     cdef double ey = exp(zy - m)
-    cdef double L = where((gamma != 0) & (ey >= 0.5), log1p(So / ey), log(S) + (m - zy))
+    cdef double L = _neg_log_p(log(S), m, zy, S, So)
     cdef double q = So / S
     cdef double qg = pow(q, gamma)
     cdef double K
@@ -546,7 +611,14 @@ cdef inline RowR cross_entropy_with_prior_row(const real* x, Py_ssize_t cs, Py_s
                                               Py_ssize_t y, const double* prior, real* g,
                                               double gs, Consts kc,
                                               double prior_weight) noexcept nogil:
-    return _softmax_class(x, cs, C, y, 1.0, prior_weight, prior, kc.a, prior_weight * kc.b, g, gs)
+    return _softmax_class(x, cs, C, y, 1.0, prior_weight, prior, kc.a, prior_weight * kc.b, g, NULL, gs)
+
+
+cdef inline RowR cross_entropy_with_prior_row_h(const real* x, Py_ssize_t cs, Py_ssize_t C,
+                                                Py_ssize_t y, const double* prior, real* g,
+                                                real* h, double gs, Consts kc,
+                                                double prior_weight) noexcept nogil:
+    return _softmax_class(x, cs, C, y, 1.0, prior_weight, prior, kc.a, prior_weight * kc.b, g, h, gs)
 
 
 cdef inline void cross_entropy_with_prior_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
@@ -633,6 +705,18 @@ cdef inline RowR multilabel_soft_margin_loss_row(const real* x, Py_ssize_t cs, P
     return RowR(_tree8(al) / C, 0.0)
 
 
+cdef inline RowR multilabel_soft_margin_loss_row_h(const real* x, Py_ssize_t cs, Py_ssize_t C,
+                                                   const real* t, const double* weight, real* g,
+                                                   real* h, double gs, Consts kc) noexcept nogil:
+    # (w_j / C) sigmoid(x_j) sigmoid(-x_j), as binary_cross_entropy_with_logits' element.
+    cdef real prec = 0
+    cdef double gsc = gs / C
+    cdef Py_ssize_t j
+    for j in range(C):
+        h[j] = <real>(gsc * binary_cross_entropy_with_logits_h(prec, x[j * cs], t[j], weight[j], 1.0))
+    return multilabel_soft_margin_loss_row(x, cs, C, t, weight, g, gs, kc)
+
+
 cdef inline void _ml_flat_terms(const real* x, const real* t, const double* wr, const double* sr,
                                 Py_ssize_t n, real* g, double* lb, int mode) noexcept nogil:
     # n contiguous elements: loss of element e into lb[e], sr[e] times its gradient into g[e].
@@ -705,6 +789,25 @@ cdef inline RowR multi_margin_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t 
     if g != NULL:
         g[y] = <real>(-gs * wc * gy)
     return RowR(wc * acc, 0.0)
+
+
+cdef inline RowR multi_margin_loss_row_h(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
+                                         const double* weight, real* g, real* h, double gs,
+                                         Consts kc, double p, double margin) noexcept nogil:
+    # p = 1: piecewise linear, 0. p = 2: 2 w_y / C for each active term (margin
+    # strictly positive, as the gradient), on its class and on the target's.
+    cdef double zy = x[y * cs]
+    cdef double hc = where(p == 2, 2.0 * gs * weight[y] / C, 0.0)
+    cdef double d, n_active = 0.0
+    cdef bint pos
+    cdef Py_ssize_t j
+    for j in range(C):
+        d = margin - zy + x[j * cs]
+        pos = (j != y) & (d > 0)
+        n_active = n_active + <double>pos
+        h[j] = <real>where(d == d, where(pos, hc, 0.0), d)
+    h[y] = <real>where(zy == zy, hc * n_active, zy)
+    return multi_margin_loss_row(x, cs, C, y, weight, g, gs, kc, p, margin)
 
 
 # ---- accuracy (a metric: the row "loss" is 1 if correct) ----
