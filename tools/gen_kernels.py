@@ -66,7 +66,8 @@ def rowwise_context(pkg: Path) -> dict:
                     s.rows8 and kind in ("class", "real"))
                    for kind, k in s.kernels.items()]
         losses.append({"name": s.name, "kernels": kernels, "cols": list(s.array_param_names),
-                       "params": params, "binary": s.binary_input, "rows8": s.rows8})
+                       "params": params, "binary": s.binary_input, "rows8": s.rows8,
+                       "hessian": s.hessian})
     return {"losses": losses}
 
 

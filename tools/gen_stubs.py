@@ -50,7 +50,7 @@ def _annotation(name: str, spec: Any) -> str:
 
 
 def _overload(spec: Any, sig: inspect.Signature, reduction: str, return_grad: str,
-              out: str, returns: str) -> str:
+              out: str, returns: str, return_hessian: str = "Literal[False] = False") -> str:
     parts: list[str] = []
     star = False
     for p in sig.parameters.values():
@@ -61,6 +61,8 @@ def _overload(spec: Any, sig: inspect.Signature, reduction: str, return_grad: st
             parts.append(f"reduction: {reduction}")
         elif p.name == "return_grad":
             parts.append(f"return_grad: {return_grad}")
+        elif p.name == "return_hessian":
+            parts.append(f"return_hessian: {return_hessian}")
         elif p.name == "out":
             parts.append(f"out: {out}")
         else:
@@ -114,6 +116,13 @@ def render_init(losses: Any, functions: dict[str, Any]) -> str:
                 (red, "Literal[True]", f"{ARRAY} | None = None", f"tuple[float, {ARRAY}]"),
                 (red, "bool = False", ARRAY, f"tuple[float, {ARRAY}]"),
             ]
+            if spec.hessian:
+                cases += [
+                    (red, "bool = False", f"tuple[{ARRAY}, {ARRAY}] | None = None",
+                     f"tuple[float, {ARRAY}, {ARRAY}]", "Literal[True]"),
+                    (red, "bool = False", f"tuple[{ARRAY}, {ARRAY}]",
+                     f"tuple[float, {ARRAY}, {ARRAY}]", "bool = False"),
+                ]
         if "none" in spec.reductions:
             red = "Literal['none']" + (" = 'none'" if d_red == "none" else "")
             cases += [
@@ -121,8 +130,17 @@ def render_init(losses: Any, functions: dict[str, Any]) -> str:
                 (red, "Literal[True]", f"{ARRAY} | None = None", f"tuple[{ARRAY}, {ARRAY}]"),
                 (red, "bool = False", ARRAY, f"tuple[{ARRAY}, {ARRAY}]"),
             ]
-        cases.append((f"str = {d_red!r}", "bool = False", f"{ARRAY} | None = None",
-                      f"float | {ARRAY} | tuple[float | {ARRAY}, {ARRAY}]"))
+            if spec.hessian:
+                cases += [
+                    (red, "bool = False", f"tuple[{ARRAY}, {ARRAY}] | None = None",
+                     f"tuple[{ARRAY}, {ARRAY}, {ARRAY}]", "Literal[True]"),
+                    (red, "bool = False", f"tuple[{ARRAY}, {ARRAY}]",
+                     f"tuple[{ARRAY}, {ARRAY}, {ARRAY}]", "bool = False"),
+                ]
+        cases.append((f"str = {d_red!r}", "bool = False",
+                      f"{ARRAY} | tuple[{ARRAY}, {ARRAY}] | None = None",
+                      f"float | {ARRAY} | tuple[float | {ARRAY}, {ARRAY}]"
+                      f" | tuple[float | {ARRAY}, {ARRAY}, {ARRAY}]", "bool = False"))
         blocks += [_overload(spec, sig, *c) for c in cases]
     import fastloss
 
@@ -136,7 +154,8 @@ def render_init(losses: Any, functions: dict[str, Any]) -> str:
         + "from ._registry import LossSpec\n"
         + "from .meter import Meter as Meter\n"
         # the lazily imported submodules (PEP 562 __getattr__ in __init__.py)
-        + "from . import dask as dask, reference as reference, testing as testing, torch as torch\n\n"
+        + "from . import boosting as boosting, dask as dask, reference as reference, testing as testing\n"
+        + "from . import torch as torch\n\n"
         + f"__all__ = [\n{all_list}]\n\n"
         + "__version__: str\nREGISTRY: dict[str, LossSpec]\n\n"
         + "def show_config() -> None: ...\n\n"

@@ -35,6 +35,7 @@ from ._validation import (
     as_sample_weight,
     check_flag,
     check_out,
+    check_outs,
     check_param,
     check_range,
     check_reduction,
@@ -70,11 +71,25 @@ def _default_args(spec, params):
     return args
 
 
+def _want_hessian(spec, a):
+    """return_hessian, checked (a bool, and only for a loss with a Hessian)."""
+    flag = a.get("return_hessian", False)  # fastloss.torch's calls have none
+    if flag is False or not spec.differentiable:
+        return False
+    if not check_flag("return_hessian", flag):
+        return False
+    if not spec.hessian:
+        raise ValueError(f"return_hessian=True: {spec.name} has no Hessian in fastloss yet; "
+                         f"return_grad=True gives its gradient")
+    return True
+
+
 def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_grad, out,
                     n_threads, params):
     want_acc = spec.accuracy_option and check_flag("return_accuracy", params["return_accuracy"])
+    want_hess = _want_hessian(spec, params)
     if (sample_weight is None and spec.input_range is None and type(return_grad) is bool
-            and not want_acc):
+            and not want_acc and not want_hess):
         args = _default_args(spec, params)
         if args is not None:
             r = _fastpath.pointwise(kernels, x, target, out, return_grad, reduction, n_threads,
@@ -92,12 +107,14 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
     if spec.target != "none":
         arrays.append(as_real_like(target, "target", x))
     w = None if sample_weight is None else as_sample_weight(sample_weight, x)
-    grad = None
+    grad, hess = check_outs(out, x, want_hess)
     if out is not None:
         return_grad = True
-        grad = check_out(out, x)
-        arrays = [separate_from_out(grad, a) for a in arrays]
-    elif return_grad:
+        for buf in (grad, hess):  # element i is read before its outputs are written
+            if buf is not None:
+                arrays = [separate_from_out(buf, a) for a in arrays]
+    elif return_grad or hess is not None:
+        return_grad = True
         grad = np.empty_like(x)
 
     n = x.size
@@ -125,6 +142,7 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
             None if grad is None else grad.reshape(-1),
             None if loss_out is None else loss_out.reshape(-1),
             w, row_len, gscale, nt, *args,
+            hess=None if hess is None else hess.reshape(-1),
         )
     if reduction == "none":
         value = loss_out
@@ -132,7 +150,7 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
         value = total / denom if n else math.nan
     else:
         value = total
-    return call_result(value, grad if return_grad else None, n_correct if want_acc else None)
+    return call_result(value, grad if return_grad else None, n_correct if want_acc else None, hess)
 
 
 def _class_target(spec, target, x, ignore_index):
@@ -186,14 +204,22 @@ def _rowwise_call(spec, kernels, a):
     if reduction == "mean" and sw is not None:
         sw = pow2_normalized(sw)
     return_grad = spec.differentiable and a["return_grad"]
+    want_hess = _want_hessian(spec, a)
     out = a.get("out")
-    grad = None
+    grad, hess = check_outs(out, x, want_hess)
+    if hess is not None:
+        # The Hessian's row functions read the row again after writing the gradient:
+        # the input must not overlap either buffer.
+        if any(np.may_share_memory(x, b) for b in (grad, hess) if b is not None):
+            x = x.copy()
+        if kind != "class" and any(np.may_share_memory(t, b) for b in (grad, hess) if b is not None):
+            t = t.copy()
     if out is not None:
         return_grad = True
-        grad = check_out(out, x)
         x = separate_from_out(grad, x)
         t = t if kind == "class" else separate_from_out(grad, t)
-    elif return_grad:
+    elif return_grad or hess is not None:
+        return_grad = True
         grad = np.empty(x.shape, x.dtype)
 
     # PyTorch's weighted mean divides by the target classes' `weight` (if given).
@@ -213,28 +239,31 @@ def _rowwise_call(spec, kernels, a):
     if x.size:
         targs = (t, -1 if ignore_index is None else ignore_index) if kind == "class" else (t,)
         total, correct = kernels[kind, x.dtype](x, *targs, grad, loss_out, sw, gscale, nt,
-                                                *vectors, *params.values())
+                                                *vectors, *params.values(), hess=hess)
     elif grad is not None:
         grad[...] = 0
+        if hess is not None:
+            hess[...] = 0
     return rowwise_result(reduction, total, denom, loss_out, grad if return_grad else None,
-                          int(correct) if want_acc else None)
+                          int(correct) if want_acc else None, hess)
 
 
-def rowwise_result(reduction, total, denom, loss_out, grad, n_correct):
+def rowwise_result(reduction, total, denom, loss_out, grad, n_correct, hess=None):
     """What a row-wise call returns: the value (the per-row losses for "none", the sum
-    or its mean), then the gradient (if not None), then the correct count (if not None)."""
+    or its mean), then the gradient and the Hessian (each if not None), then the
+    correct count (if not None)."""
     if reduction == "none":
         value = loss_out
     elif reduction == "mean":
         value = total / denom if denom else math.nan
     else:
         value = total
-    return call_result(value, grad, n_correct)
+    return call_result(value, grad, n_correct, hess)
 
 
-def call_result(value, grad, n_correct):
-    """``value``, or the tuple of it and those of ``grad`` and ``n_correct`` given."""
-    result = (value,) + (() if grad is None else (grad,)) + (() if n_correct is None else (n_correct,))
+def call_result(value, grad, n_correct, hess=None):
+    """``value``, or the tuple of it and those of ``grad``, ``hess`` and ``n_correct`` given."""
+    result = (value,) + tuple(r for r in (grad, hess, n_correct) if r is not None)
     return result if len(result) > 1 else value
 
 
@@ -254,6 +283,7 @@ def _signature(spec: LossSpec) -> inspect.Signature:
         params.append(P("sample_weight", P.KEYWORD_ONLY, default=None))
     if spec.differentiable:
         params += [P("return_grad", P.KEYWORD_ONLY, default=False),
+                   P("return_hessian", P.KEYWORD_ONLY, default=False),
                    P("out", P.KEYWORD_ONLY, default=None)]
     if spec.accuracy_option:
         params.append(P("return_accuracy", P.KEYWORD_ONLY, default=False))
@@ -344,7 +374,8 @@ def _make_rowwise(spec: LossSpec):
     name = spec.name
 
     def call(a):
-        r = ROWWISE_PLANS[name](a)
+        # The fast path knows no Hessian.
+        r = ROWWISE_PLANS[name](a) if a.get("return_hessian", False) is False else None
         return _rowwise_call(spec, kernels, a) if r is None else r
 
     return _public(spec, call)

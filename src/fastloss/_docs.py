@@ -176,6 +176,9 @@ def _math(spec: LossSpec) -> list[str]:
                  "", ".. math::", "", f"    {spec.formula}"]
     if spec.gradient:
         lines += ["", ".. math::", "", f"    {spec.gradient}"]
+    if spec.hessian:
+        lines += ["", "The diagonal of its Hessian (``return_hessian=True``):", "", ".. math::", "",
+                  f"    {spec.hessian_formula}"]
     return lines + [""]
 
 
@@ -220,9 +223,16 @@ def docstring(spec: LossSpec, examples: list[str] | None = None) -> str:
         lines += [
             "return_grad : bool, default False",
             "    Also return the gradient of the value, computed in the same pass.",
-            "out : ndarray, optional",
+            "return_hessian : bool, default False",
+            ("    Also return the gradient and the diagonal of the Hessian of the value (the "
+             "second derivative of each element's term, with the gradient's weights and "
+             "scaling), from the same pass." if spec.hessian else
+             f"    Not available: {spec.name} has no Hessian in fastloss yet (ValueError)."),
+            "out : ndarray or (ndarray, ndarray), optional",
             f"    C-contiguous writeable array of {x}'s shape and dtype that receives the gradient "
-            f"(may be {x} itself). Implies return_grad.",
+            f"(may be {x} itself). Implies return_grad."
+            + (" A pair of two such arrays receives the gradient and the Hessian's diagonal, "
+               "and implies return_hessian." if spec.hessian else ""),
         ]
     if spec.accuracy_option and rowwise:
         lines += ["return_accuracy : bool, default False",
@@ -245,6 +255,11 @@ def docstring(spec: LossSpec, examples: list[str] | None = None) -> str:
                   f"    Only with return_grad=True or out: d value / d {x}, of {x}'s shape and "
                   'dtype; for reduction="none", d value[i] / d input[i]'
                   + (" (row i)." if rowwise else ".")]
+    if spec.hessian:
+        lines += ["hess : ndarray",
+                  f"    Only with return_hessian=True or a pair for out: the diagonal of the Hessian "
+                  f"of the value with respect to {x}, of {x}'s shape and dtype"
+                  + (" (row i's block for row i)." if rowwise else ".")]
     if spec.accuracy_option:
         what = "rows whose top-1 prediction is the target" if rowwise else \
             "elements whose logit's sign is the target's"
@@ -330,7 +345,9 @@ def reference_docstring(spec: LossSpec) -> str:
     lines = [f"{spec.summary} Plain NumPy float64 definition of ``fastloss.{spec.name}``.", "",
              f"Takes the arguments of ``fastloss.{spec.name}`` (without return_grad, out and "
              "n_threads) and returns ``(value, grad)`` in float64"
-             + (" (grad is zero: a metric)." if not spec.differentiable else "."), ""]
+             + (" (grad is zero: a metric)." if not spec.differentiable else
+                ("; ``(value, grad, hess)`` with return_hessian=True." if spec.hessian else ".")),
+             ""]
     lines += _math(spec)
     lines += ["Examples", "--------", ">>> import numpy as np", ">>> import fastloss"]
     lines += _example_setup(spec)

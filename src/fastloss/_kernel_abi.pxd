@@ -22,6 +22,7 @@ cdef struct PointwiseCall:
     const void* x           # n elements of the kernel's dtype, contiguous
     const void* y           # target, like x (NULL for losses without a target)
     void* g                 # gradient out, like x, or NULL
+    void* h                 # Hessian diagonal out, like x, or NULL (set only with g)
     void* lo                # per-element loss out, like x, or NULL
     const double* w         # n // row_len weights, or NULL
     Py_ssize_t n
@@ -43,6 +44,8 @@ cdef struct RowwiseCall:
     int64_t ignore_index
     const void* tgt         # dense targets: (N, C) C-contiguous (others: NULL)
     void* g                 # (N, C) C-contiguous gradient out, or NULL
+    void* h                 # (N, C) C-contiguous Hessian diagonal out, or NULL (set only
+                            # with g, neither overlapping x; losses with a Hessian only)
     void* lo                # N per-row losses out, or NULL
     const double* w         # N row weights, or NULL
     double gscale

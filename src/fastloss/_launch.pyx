@@ -112,8 +112,9 @@ cdef class _Kernel:
 
 cdef class PointwiseKernel(_Kernel):
     """``kernel(x, [target,] grad, loss_out, weight, row_len, gscale, n_threads,
-    *vectors, *params) -> sum_i w_i l_i`` over 1-D contiguous arrays of n > 0
-    elements; fills ``grad`` (if not None) with gscale w_i dl_i/dx_i and
+    *vectors, *params, hess=None) -> sum_i w_i l_i`` over 1-D contiguous arrays of
+    n > 0 elements; fills ``grad`` (if not None) with gscale w_i dl_i/dx_i,
+    ``hess`` (if not None; only with ``grad``) with gscale w_i d2l_i/dx_i2 and
     ``loss_out`` (if not None) with w_i l_i. ``weight``: None or n // row_len
     float64 values (one per row of row_len elements). ``vectors``: None, or
     float64 arrays of one length ncol (element k uses entry k % ncol)."""
@@ -121,7 +122,7 @@ cdef class PointwiseKernel(_Kernel):
     cdef pointwise_fn fn
     cdef bint has_y
 
-    def __call__(self, *args):
+    def __call__(self, *args, hess=None):
         cdef Py_ssize_t first = 2 if self.has_y else 1
         cdef Py_ssize_t vec = self._check_count(args, first + 6)
         cdef PointwiseCall c
@@ -132,6 +133,9 @@ cdef class PointwiseKernel(_Kernel):
         c.n = n
         c.y = _contiguous(args[1], "target", self.typenum, 1, n, False) if self.has_y else NULL
         c.g = _contiguous(args[first], "grad", self.typenum, 1, n, True)
+        c.h = _contiguous(hess, "hess", self.typenum, 1, n, True)
+        if c.h != NULL and c.g == NULL:
+            raise ValueError(f"kernel {self.name}: hess needs grad")
         c.lo = _contiguous(args[first + 1], "loss_out", self.typenum, 1, n, True)
         c.row_len = args[first + 3]
         if c.row_len < 1 or n % c.row_len:
@@ -154,7 +158,9 @@ cdef class PointwiseKernel(_Kernel):
 cdef class RowwiseKernel(_Kernel):
     """``kernel(x, target, [ignore_index,] grad, loss_out, weight, gscale, n_threads,
     *vectors, *params) -> (sum_i w_i l_i, rows whose top-1 prediction is right)``
-    for a non-empty (N, C) input of any strides. ``target``: N int64 class indices
+    for a non-empty (N, C) input of any strides; ``hess=`` (keyword, kernels of
+    losses with a Hessian): None or (N, C) C-contiguous, only with ``grad``, and
+    neither may overlap x. ``target``: N int64 class indices
     then ``ignore_index`` (class kernels), or an (N, C) C-contiguous array of the
     input's dtype. ``grad``: None or (N, C) C-contiguous; ``loss_out``: None or
     N values; ``weight``: None or N float64 row weights; ``vectors``: float64
@@ -162,8 +168,9 @@ cdef class RowwiseKernel(_Kernel):
 
     cdef rowwise_fn fn
     cdef bint classes
+    cdef bint hessian
 
-    def __call__(self, *args):
+    def __call__(self, *args, hess=None):
         cdef Py_ssize_t first = 3 if self.classes else 2
         cdef Py_ssize_t vec = self._check_count(args, first + 5)
         cdef RowwiseCall c
@@ -192,6 +199,12 @@ cdef class RowwiseKernel(_Kernel):
         c.g = _contiguous(args[first], "grad", self.typenum, 2, nc, True)
         if c.g != NULL and cnp.PyArray_DIM(<cnp.ndarray>args[first], 0) != c.N:
             raise ValueError(f"kernel argument grad must have shape {(c.N, c.C)}")
+        c.h = _contiguous(hess, "hess", self.typenum, 2, nc, True)
+        if c.h != NULL:
+            if not self.hessian:
+                raise ValueError(f"kernel {self.name} has no Hessian")
+            if c.g == NULL or cnp.PyArray_DIM(<cnp.ndarray>hess, 0) != c.N:
+                raise ValueError(f"kernel {self.name}: hess needs grad, both of shape {(c.N, c.C)}")
         c.lo = _contiguous(args[first + 1], "loss_out", self.typenum, 1, c.N, True)
         c.w = <const double*>_contiguous(args[first + 2], "weight", cnp.NPY_FLOAT64, 1, c.N, False)
         c.gscale = args[first + 3]
@@ -260,6 +273,7 @@ def bind(module, str level):
                 rk = RowwiseKernel.__new__(RowwiseKernel)
                 rk.fn = rt[2 * i + d]
                 rk.classes = entry[1] == "class"
+                rk.hessian = entry[4]
                 rk.typenum, rk.n_cols, rk.n_params = _TYPENUMS[sfx], entry[2], entry[3]
                 rk.name = f"{entry[0]}_{sfx}"
                 setattr(kernels, rk.name, rk)

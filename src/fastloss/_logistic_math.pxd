@@ -57,6 +57,15 @@ cdef inline LG binary_cross_entropy_with_logits_lg(real prec, double x, double y
     return LG(loss, weight * ((1.0 - y) * where(x >= 0, r, e * r) - pos_weight * y * where(x >= 0, e * r, r)))
 
 
+cdef inline double binary_cross_entropy_with_logits_h(real prec, double x, double y, double weight,
+                                                      double pos_weight) noexcept nogil:
+    # w (1 + (pos_weight - 1) y) sigmoid(x) sigmoid(-x), with sigmoid(x) sigmoid(-x) =
+    # e / (1 + e)^2, e = exp(-|x|): exact in relative terms in both tails.
+    cdef double e = exp(-fabs(x))
+    cdef double r = 1.0 / (1.0 + e)
+    return weight * (1.0 + (pos_weight - 1.0) * y) * (e * r * r)
+
+
 cdef inline LG binary_cross_entropy_with_logits_lg32(float x, float y, double weight,
                                                      double pos_weight) noexcept nogil:
     # float32 lanes (_vmathf.h): sigmoid in both tails to ~0.03 units of 2^-24, so

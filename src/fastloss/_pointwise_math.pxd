@@ -3,7 +3,10 @@
 
 ``<name>_lg(x[, y], *params)`` returns the element loss and its derivative with
 respect to ``x`` as a struct: returning through out-pointers inside ``prange``
-makes them shared between threads (a race). The generated kernels in
+makes them shared between threads (a race). ``<name>_h`` (same arguments)
+returns the second derivative, in float64 math for any data: the kernels call
+it beside ``_lg`` only for ``return_hessian`` (once inlined, the common
+subexpressions of the two, such as exp(-|x|), are computed once). The generated kernels in
 ``_pointwise.pyx`` call these; nothing else holds pointwise loss math in C.
 The exp/log/select library they use is ``_math.pxd`` (shared with the row-wise
 losses, so that a change here rebuilds only the pointwise kernels).
@@ -26,9 +29,19 @@ cdef inline LG mse_loss_lg(real prec, double x, double y) noexcept nogil:
     return LG(d * d, 2.0 * d)
 
 
+cdef inline double mse_loss_h(real prec, double x, double y) noexcept nogil:
+    # A NaN input or target propagates, as in the gradient.
+    return where(x - y == x - y, 2.0, x - y)
+
+
 cdef inline LG l1_loss_lg(real prec, double x, double y) noexcept nogil:
     cdef double d = x - y
     return LG(fabs(d), _sign(d))
+
+
+cdef inline double l1_loss_h(real prec, double x, double y) noexcept nogil:
+    # 0 everywhere; at d = 0 too (the kink).
+    return where(x - y == x - y, 0.0, x - y)
 
 
 cdef inline LG huber_loss_lg(real prec, double x, double y, double delta) noexcept nogil:
@@ -37,6 +50,12 @@ cdef inline LG huber_loss_lg(real prec, double x, double y, double delta) noexce
     cdef bint quadratic = a < delta
     return LG(where(quadratic, 0.5 * d * d, delta * (a - 0.5 * delta)),
               where(quadratic, d, delta * _sign(d)))
+
+
+cdef inline double huber_loss_h(real prec, double x, double y, double delta) noexcept nogil:
+    # The gradient's branch: 1 where |d| < delta, 0 on the linear side (the kink too).
+    cdef double d = x - y
+    return where(d == d, <double>(fabs(d) < delta), d)
 
 
 cdef inline LG smooth_l1_loss_lg(real prec, double x, double y, double beta) noexcept nogil:
@@ -48,6 +67,11 @@ cdef inline LG smooth_l1_loss_lg(real prec, double x, double y, double beta) noe
     cdef double inv_beta = 1.0 / max(beta, 1e-300)
     return LG(where(quadratic, 0.5 * d * d * inv_beta, a - 0.5 * beta),
               where(quadratic, d * inv_beta, _sign(d)))
+
+
+cdef inline double smooth_l1_loss_h(real prec, double x, double y, double beta) noexcept nogil:
+    cdef double d = x - y
+    return where(d == d, where(fabs(d) < beta, 1.0 / max(beta, 1e-300), 0.0), d)
 
 
 cdef inline LG poisson_nll_loss_lg(real prec, double x, double y, double log_input, double full,
@@ -68,10 +92,26 @@ cdef inline LG poisson_nll_loss_lg(real prec, double x, double y, double log_inp
     return r
 
 
+cdef inline double poisson_nll_loss_h(real prec, double x, double y, double log_input,
+                                      double full, double eps) noexcept nogil:
+    # Stirling's term (full) does not depend on x.
+    cdef double u
+    if log_input != 0.0:
+        return exp(x)
+    u = x + eps
+    return y / (u * u)
+
+
 cdef inline LG log_cosh_loss_lg(real prec, double x, double y) noexcept nogil:
     # One expm1 gives both, without overflow or cancellation (see _vmath.h).
     cdef fl_lc r = log_cosh_tanh_(prec, x - y)
     return LG(r.log_cosh, r.tanh)
+
+
+cdef inline double log_cosh_loss_h(real prec, double x, double y) noexcept nogil:
+    # sech(d)^2 = 4 E / (1 + E)^2, E = exp(-2|d|): not 1 - tanh^2, which is 0 for |d| > 19.
+    cdef double e = exp(-2.0 * fabs(x - y))
+    return 4.0 * e / ((1.0 + e) * (1.0 + e))
 
 
 cdef inline LG quantile_loss_lg(real prec, double x, double y, double quantile) noexcept nogil:
@@ -81,17 +121,34 @@ cdef inline LG quantile_loss_lg(real prec, double x, double y, double quantile) 
               where(d > 0, -quantile, where(d < 0, 1.0 - quantile, d * 0.0)))
 
 
+cdef inline double quantile_loss_h(real prec, double x, double y, double quantile) noexcept nogil:
+    return where(y - x == y - x, 0.0, y - x)
+
+
 cdef inline LG l1_penalty_lg(real prec, double w, double alpha) noexcept nogil:
     return LG(alpha * fabs(w), alpha * _sign(w))
+
+
+cdef inline double l1_penalty_h(real prec, double w, double alpha) noexcept nogil:
+    return where(w == w, 0.0, w)
 
 
 cdef inline LG l2_penalty_lg(real prec, double w, double alpha) noexcept nogil:
     return LG(0.5 * alpha * w * w, alpha * w)
 
 
+cdef inline double l2_penalty_h(real prec, double w, double alpha) noexcept nogil:
+    return where(w == w, alpha, w)
+
+
 cdef inline LG elastic_net_penalty_lg(real prec, double w, double alpha, double l1_ratio) noexcept nogil:
     return LG(alpha * (l1_ratio * fabs(w) + 0.5 * (1.0 - l1_ratio) * w * w),
               alpha * (l1_ratio * _sign(w) + (1.0 - l1_ratio) * w))
+
+
+cdef inline double elastic_net_penalty_h(real prec, double w, double alpha,
+                                         double l1_ratio) noexcept nogil:
+    return where(w == w, alpha * (1.0 - l1_ratio), w)
 
 
 # ---- classification ----
@@ -105,6 +162,14 @@ cdef inline LG binary_cross_entropy_lg(real prec, double x, double y, double wei
     cdef double l1x = max(log1p_(prec, -x), -100.0)
     return LG(-weight * (y * lx + (1.0 - y) * l1x),
               weight * (x - y) / max((1.0 - x) * x, 9.999999960041972e-13))
+
+
+cdef inline double binary_cross_entropy_h(real prec, double x, double y, double weight) noexcept nogil:
+    # The derivative of the gradient above: w (x^2 - 2 x y + y) / (x (1 - x))^2,
+    # and w / EPS where PyTorch's clamp of the denominator holds.
+    cdef double v = (1.0 - x) * x
+    return where(v > 9.999999960041972e-13, weight * (x * x - 2.0 * x * y + y) / (v * v),
+                 weight / 9.999999960041972e-13)
 
 
 cdef inline double _pow01(double q, double a) noexcept nogil:
@@ -138,10 +203,39 @@ cdef inline LG sigmoid_focal_loss_lg(real prec, double x, double y, double alpha
     return LG(a * ce * qg, a * ((sp - y) * qg + ce * dq))
 
 
+cdef inline double sigmoid_focal_loss_h(real prec, double x, double y, double alpha,
+                                        double gamma) noexcept nogil:
+    # l = a ce q^gamma. With r = q'/q = p (1 - p)(1 - 2y) / q (0 where q = 0) and
+    # q''/q = r (1 - 2p): l'' = a q^gamma (p (1 - p) + 2 gamma (p - y) r
+    # + gamma ce r ((gamma - 1) r + 1 - 2p)); no negative power of q.
+    cdef double e = exp(-fabs(x))
+    cdef double rr = 1.0 / (1.0 + e)
+    cdef double sn = where(x >= 0, e * rr, rr)
+    cdef double sp = where(x >= 0, rr, e * rr)
+    cdef double ce = max(x, 0.0) - x * y + log1p(e)
+    cdef double q = sp * (1.0 - y) + sn * y
+    cdef double a = where(alpha >= 0, alpha * y + (1.0 - alpha) * (1.0 - y), 1.0)
+    cdef double qg
+    if gamma == 2.0:
+        qg = q * q
+    else:
+        qg = _pow01(q, gamma)
+    cdef double r = where(q > 0, sp * sn * (1.0 - 2.0 * y) / q, 0.0)
+    return a * qg * (sp * sn + 2.0 * gamma * (sp - y) * r
+                     + gamma * ce * r * ((gamma - 1.0) * r + (1.0 - 2.0 * sp)))
+
+
 cdef inline LG soft_margin_loss_lg(real prec, double x, double y) noexcept nogil:
     cdef double z = y * x
     cdef double e = exp(-fabs(z))
     return LG(_softplus_neg(prec, z, e), -y * _sigmoid_neg(z, e))
+
+
+cdef inline double soft_margin_loss_h(real prec, double x, double y) noexcept nogil:
+    cdef double z = y * x
+    cdef double e = exp(-fabs(z))
+    cdef double r = 1.0 / (1.0 + e)
+    return y * y * (e * r * r)
 
 
 cdef inline LG soft_margin_loss_lg32(float x, float y) noexcept nogil:
@@ -165,6 +259,10 @@ cdef inline LG hinge_embedding_loss_lg(real prec, double x, double y, double mar
               where(x == x, not_neg - not_pos * <double>(d >= 0), x))
 
 
+cdef inline double hinge_embedding_loss_h(real prec, double x, double y, double margin) noexcept nogil:
+    return where(x == x, 0.0, x)
+
+
 cdef inline LG kl_div_lg(real prec, double x, double y, double log_target) noexcept nogil:
     cdef double e
     # A zero target probability contributes 0, even where x = -inf. NaN in x
@@ -174,3 +272,8 @@ cdef inline LG kl_div_lg(real prec, double x, double y, double log_target) noexc
         e = exp(y)
         return LG(where(e == 0, zero, e * (y - x)), where(x == x, -e, x))
     return LG(where(y == 0, zero, y * log_(prec, y) - y * x), where(x == x, -y, x))
+
+
+cdef inline double kl_div_h(real prec, double x, double y, double log_target) noexcept nogil:
+    # Linear in x.
+    return where(x == x, 0.0, x)

@@ -127,6 +127,14 @@ class LossSpec:
     # says for which (x, y) those keep the accuracy bound); the other elements
     # take the float64 math.
     float32_lanes: bool = False
+    # The diagonal of the Hessian (LaTeX, as formula and gradient), computed by the
+    # kernels for return_hessian=True; "" where it is not implemented.
+    hessian_formula: str = ""
+
+    @property
+    def hessian(self) -> bool:
+        """Whether the loss takes return_hessian=True."""
+        return self.differentiable and bool(self.hessian_formula)
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -172,6 +180,7 @@ LOSSES: tuple[LossSpec, ...] = (
         summary="Mean squared error.",
         formula=r"l_i = (x_i - y_i)^2",
         gradient=r"\frac{\partial l_i}{\partial x_i} = 2 (x_i - y_i)",
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = 2",
         torch="mse_loss",
         peers=("keras.losses.MeanSquaredError", "sklearn.metrics.mean_squared_error"),
     ),
@@ -184,6 +193,7 @@ LOSSES: tuple[LossSpec, ...] = (
         formula=r"l_i = \vert x_i - y_i \vert",
         gradient=(r"\frac{\partial l_i}{\partial x_i} = \operatorname{sign}(x_i - y_i), \quad "
                   r"\operatorname{sign}(0) = 0 \text{ (as PyTorch)}"),
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = 0 \text{ (the kink at } x_i = y_i \text{ too)}",
         torch="l1_loss",
         peers=("keras.losses.MeanAbsoluteError", "sklearn.metrics.mean_absolute_error"),
     ),
@@ -197,6 +207,7 @@ LOSSES: tuple[LossSpec, ...] = (
                  r"\delta \left(\vert d_i \vert - \frac{\delta}{2}\right), \quad d_i = x_i - y_i"),
         gradient=(r"\frac{\partial l_i}{\partial x_i} = d_i \text{ if } \vert d_i \vert < \delta "
                   r"\text{, else } \delta \operatorname{sign}(d_i)"),
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = [\vert d_i \vert < \delta] \text{ (0 at the kink } \vert d_i \vert = \delta)",
         params=(Param("delta", 1.0, low=0.0, low_open=True, examples=(0.3, 2.5),
                       doc="Where the loss turns from quadratic to linear."),),
         torch="huber_loss",
@@ -212,6 +223,7 @@ LOSSES: tuple[LossSpec, ...] = (
                  r"} \vert d_i \vert - \frac{\beta}{2}, \quad d_i = x_i - y_i"),
         gradient=(r"\frac{\partial l_i}{\partial x_i} = \frac{d_i}{\beta} \text{ if } \vert d_i "
                   r"\vert < \beta \text{, else } \operatorname{sign}(d_i)"),
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = \frac{1}{\beta} [\vert d_i \vert < \beta] \text{ (0 at the kink; 0 for } \beta = 0)",
         params=(Param("beta", 1.0, low=0.0, examples=(0.0, 0.4),
                       doc="Where the loss turns from quadratic to linear; 0 gives l1_loss."),),
         torch="smooth_l1_loss",
@@ -227,6 +239,7 @@ LOSSES: tuple[LossSpec, ...] = (
                  r"\text{ where } y_i > 1"),
         gradient=(r"\frac{\partial l_i}{\partial x_i} = e^{x_i} - y_i \text{ (log\_input), else "
                   r"} 1 - \frac{y_i}{x_i + \epsilon}"),
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = e^{x_i} \text{ (log\_input), else } \frac{y_i}{(x_i + \epsilon)^2}",
         params=(
             Param("log_input", True, type=bool, examples=(False,), doc="Whether ``input`` is the log of the rate."),
             Param("full", False, type=bool, examples=(True,), doc="Add the Stirling approximation term."),
@@ -246,6 +259,7 @@ LOSSES: tuple[LossSpec, ...] = (
         summary="Logarithm of the hyperbolic cosine of the error.",
         formula=r"l_i = \log \cosh(x_i - y_i)",
         gradient=r"\frac{\partial l_i}{\partial x_i} = \tanh(x_i - y_i)",
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = \operatorname{sech}^2(x_i - y_i) = \frac{4 E_i}{(1 + E_i)^2}, \quad E_i = e^{-2 \vert x_i - y_i \vert}",
         peers=("keras.losses.LogCosh",),
         notes="Computed as log1p(2 sinh(d/2)^2) for |d| < 1 and |d| + log1p(exp(-2|d|)) - log 2 "
               "otherwise: accurate for tiny |d| and finite up to the float maximum.",
@@ -259,6 +273,7 @@ LOSSES: tuple[LossSpec, ...] = (
         formula=r"l_i = \max(q d_i, (q - 1) d_i), \quad d_i = y_i - x_i",
         gradient=(r"\frac{\partial l_i}{\partial x_i} = -q \text{ if } d_i > 0 \text{, } 1 - q "
                   r"\text{ if } d_i < 0 \text{, } 0 \text{ if } d_i = 0"),
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = 0 \text{ (the kink at } d_i = 0 \text{ too)}",
         params=(Param("quantile", 0.5, **_PROB, examples=(0.1, 0.9), doc="The quantile q to estimate."),),
         peers=("sklearn.metrics.mean_pinball_loss",),
         notes="At d = 0 the subgradient 0 is used (it lies in [-q, 1 - q] for every q); "
@@ -273,6 +288,7 @@ LOSSES: tuple[LossSpec, ...] = (
         formula=r"\alpha \sum_i \vert w_i \vert",
         gradient=(r"\frac{\partial}{\partial w_i} = \alpha \operatorname{sign}(w_i), \quad "
                   r"\operatorname{sign}(0) = 0"),
+        hessian_formula=r"\frac{\partial^2}{\partial w_i^2} = 0 \text{ (the kink at } w_i = 0 \text{ too)}",
         params=(Param("alpha", 1.0, low=0.0, examples=(0.3,), doc="Penalty strength."),),
         input_name="w",
         default_reduction="sum",
@@ -287,6 +303,7 @@ LOSSES: tuple[LossSpec, ...] = (
         summary="L2 (ridge) penalty on a weight vector, in the weight-decay convention.",
         formula=r"\frac{\alpha}{2} \sum_i w_i^2",
         gradient=r"\frac{\partial}{\partial w_i} = \alpha w_i",
+        hessian_formula=r"\frac{\partial^2}{\partial w_i^2} = \alpha",
         params=(Param("alpha", 1.0, low=0.0, examples=(0.3,), doc="Penalty strength."),),
         input_name="w",
         default_reduction="sum",
@@ -305,6 +322,7 @@ LOSSES: tuple[LossSpec, ...] = (
                  r"= \text{l1\_ratio}"),
         gradient=(r"\frac{\partial}{\partial w_i} = \alpha \left(r \operatorname{sign}(w_i) + (1 "
                   r"- r) w_i\right)"),
+        hessian_formula=r"\frac{\partial^2}{\partial w_i^2} = \alpha (1 - r)",
         params=(
             Param("alpha", 1.0, low=0.0, examples=(0.3,), doc="Penalty strength."),
             Param("l1_ratio", 0.5, **_PROB, examples=(0.0, 1.0), doc="Share of the L1 term."),
@@ -326,6 +344,7 @@ LOSSES: tuple[LossSpec, ...] = (
                  r"-100)\right)"),
         gradient=(r"\frac{\partial l_i}{\partial x_i} = w_c \frac{x_i - y_i}{\max(x_i (1 - x_i), "
                   r"10^{-12})}"),
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = w_c \frac{x_i^2 - 2 x_i y_i + y_i}{(x_i (1 - x_i))^2} \text{, or } \frac{w_c}{10^{-12}} \text{ where the clamp of the gradient holds}",
         array_params=(_CLASS_WEIGHT,),
         input_range=(0.0, 1.0),
         torch="binary_cross_entropy",
@@ -348,6 +367,7 @@ LOSSES: tuple[LossSpec, ...] = (
                  r"\operatorname{softplus}(-x_i)\right), \quad p = \text{pos\_weight}"),
         gradient=(r"\frac{\partial l_i}{\partial x_i} = w_c \left((1 - y_i) \sigma(x_i) - p_c "
                   r"y_i \sigma(-x_i)\right)"),
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = w_c (1 + (p_c - 1) y_i) \sigma(x_i) \sigma(-x_i)",
         array_params=(_CLASS_WEIGHT, ArrayParam(
             "pos_weight", doc="Weight of the positive term of each class (last axis), as PyTorch.")),
         torch="binary_cross_entropy_with_logits",
@@ -366,6 +386,7 @@ LOSSES: tuple[LossSpec, ...] = (
                  r"y_i + (1 - \alpha)(1 - y_i) \text{ (1 if } \alpha < 0)"),
         gradient=(r"\frac{\partial l_i}{\partial x_i} = a_i u_i^{\gamma - 1} \left(u_i "
                   r"(\sigma(x_i) - y_i) + \gamma b_i \sigma(x_i) \sigma(-x_i) (1 - 2 y_i)\right)"),
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = a_i u_i^\gamma \left(s_i + 2 \gamma (\sigma(x_i) - y_i) r_i + \gamma b_i r_i ((\gamma - 1) r_i + 1 - 2 \sigma(x_i))\right), \; s_i = \sigma(x_i) \sigma(-x_i), \; r_i = \frac{s_i (1 - 2 y_i)}{u_i}",
         params=(
             Param("alpha", 0.25, high=1.0, examples=(-1.0, 0.6),
                   doc="Weight of the positive class; a negative value disables the weighting."),
@@ -386,6 +407,7 @@ LOSSES: tuple[LossSpec, ...] = (
         summary="Two-class logistic loss with targets -1 / 1.",
         formula=r"l_i = \log(1 + e^{-y_i x_i}) = \operatorname{softplus}(-y_i x_i)",
         gradient=r"\frac{\partial l_i}{\partial x_i} = -y_i \sigma(-y_i x_i)",
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = y_i^2 \sigma(y_i x_i) \sigma(-y_i x_i)",
         torch="soft_margin_loss",
         target_domain="sign",
     ),
@@ -399,6 +421,7 @@ LOSSES: tuple[LossSpec, ...] = (
                  r"\text{margin}"),
         gradient=(r"\frac{\partial l_i}{\partial x_i} = [y_i \ne -1] - [y_i \ne 1] \, [m - x_i "
                   r"\geq 0]"),
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = 0",
         params=(Param("margin", 1.0, examples=(0.3,), doc="Margin of the dissimilar pairs."),),
         torch="hinge_embedding_loss",
         notes="Exactly PyTorch's formula, also for targets other than -1 and 1; at margin - x = 0 "
@@ -413,6 +436,7 @@ LOSSES: tuple[LossSpec, ...] = (
         summary="Kullback-Leibler divergence, PyTorch's argument order: input = log q, target = p.",
         formula=r"l_i = y_i \log y_i - y_i x_i \text{; log\_target: } e^{y_i} (y_i - x_i)",
         gradient=r"\frac{\partial l_i}{\partial x_i} = -y_i \text{; log\_target: } -e^{y_i}",
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = 0",
         params=(Param("log_target", False, type=bool, doc="Whether target holds log-probabilities."),),
         reductions=("mean", "batchmean", "sum", "none"),
         torch="kl_div",
@@ -435,6 +459,7 @@ LOSSES: tuple[LossSpec, ...] = (
                  r"(1 - s) y_{ic} + \frac{s}{C}\text{)}, \; s = \text{label\_smoothing}"),
         gradient=(r"\frac{\partial l_i}{\partial x_{ic}} = \left(\sum_k q_{ik} w_k\right) "
                   r"\operatorname{softmax}(x_i)_c - q_{ic} w_c"),
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_{ic}^2} = \left(\sum_k q_{ik} w_k\right) p_{ic} (1 - p_{ic}), \quad p_i = \operatorname{softmax}(x_i)",
         array_params=(_CLASS_WEIGHT,),
         params=(_IGNORE_INDEX, Param("label_smoothing", 0.0, **_PROB, examples=(0.15,),
                                      doc="Mass moved from the target to the uniform distribution.")),
@@ -456,6 +481,7 @@ LOSSES: tuple[LossSpec, ...] = (
         summary="Negative log-likelihood of (N, C) log-probabilities and class-index targets.",
         formula=r"l_i = -w_{y_i} x_{iy_i}",
         gradient=r"\frac{\partial l_i}{\partial x_{ic}} = -w_{y_i} [c = y_i]",
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_{ic}^2} = 0",
         array_params=(_CLASS_WEIGHT,),
         params=(_IGNORE_INDEX,),
         mean_over="target_weight",
@@ -493,6 +519,7 @@ LOSSES: tuple[LossSpec, ...] = (
                  r"\left(\log \pi_c - \log \operatorname{softmax}(x_i)_c\right)"),
         gradient=(r"\frac{\partial l_i}{\partial x_{ic}} = (1 + \lambda) "
                   r"\operatorname{softmax}(x_i)_c - [c = y_i] - \lambda \pi_c"),
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_{ic}^2} = (1 + \lambda) p_{ic} (1 - p_{ic}), \quad p_i = \operatorname{softmax}(x_i)",
         array_params=(ArrayParam("prior", required=True, domain="distribution",
                                  doc="Prior class distribution pi (non-negative, sums to 1)."),),
         params=(Param("prior_weight", 1.0, low=0.0, examples=(0.0, 0.3),
@@ -513,6 +540,7 @@ LOSSES: tuple[LossSpec, ...] = (
                  r"e^{-\vert x_{ic} \vert})\right)"),
         gradient=(r"\frac{\partial l_i}{\partial x_{ic}} = \frac{w_c}{C} \left(\sigma(x_{ic}) - "
                   r"y_{ic}\right)"),
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_{ic}^2} = \frac{w_c}{C} \sigma(x_{ic}) \sigma(-x_{ic})",
         array_params=(_CLASS_WEIGHT,),
         mean_over="rows",
         torch="multilabel_soft_margin_loss",
@@ -530,6 +558,7 @@ LOSSES: tuple[LossSpec, ...] = (
                   r"x_{iy_i} + x_{ic})^{p - 1} \; (c \ne y_i), \quad \frac{\partial "
                   r"l_i}{\partial x_{iy_i}} = -\sum_{c \ne y_i} \frac{\partial l_i}{\partial "
                   r"x_{ic}}"),
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_{ic}^2} = \frac{2 w_{y_i}}{C} [p = 2] \, [m - x_{iy_i} + x_{ic} > 0] \; (c \ne y_i), \quad \frac{\partial^2 l_i}{\partial x_{iy_i}^2} = \sum_{c \ne y_i} \frac{\partial^2 l_i}{\partial x_{ic}^2}",
         array_params=(_CLASS_WEIGHT,),
         params=(Param("p", 1, type=int, choices=(1, 2), examples=(2,), doc="Exponent, 1 or 2."),
                 Param("margin", 1.0, examples=(0.4,), doc="The margin.")),

@@ -240,6 +240,29 @@ def check_out(out: object, like: np.ndarray, name: str = "out",
     return out
 
 
+def check_outs(out: object, like: np.ndarray, hessian: bool) -> tuple:
+    """The (grad, hess) buffers of ``out=``: (None, None) without ``out``; a pair
+    (both checked, not overlapping each other) implies the Hessian, a single
+    buffer is the gradient's, and ``hessian`` asks for the Hessian, so that a
+    buffer of it is then allocated here if ``out`` gives none."""
+    if out is None:
+        return None, (np.empty_like(like) if hessian else None)
+    if isinstance(out, tuple):
+        if len(out) != 2:
+            raise TypeError(f"out must be one gradient buffer, or a pair (grad, hess) of "
+                            f"buffers, got a tuple of {len(out)}")
+        grad = check_out(out[0], like, "out[0]")
+        hess = check_out(out[1], like, "out[1]")
+        if np.may_share_memory(grad, hess):
+            raise ValueError("out[0] (the gradient's buffer) and out[1] (the Hessian's) overlap: "
+                             "pass two separate arrays, e.g. np.empty_like(input) twice")
+        return grad, hess
+    if hessian:
+        raise ValueError("return_hessian=True with out= needs a pair of buffers: "
+                         "out=(grad, hess), e.g. (np.empty_like(input), np.empty_like(input))")
+    return check_out(out, like), None
+
+
 def separate_from_out(out: np.ndarray, arr: np.ndarray) -> np.ndarray:
     """``arr``, copied if the kernel would read it after writing ``out`` over it.
 

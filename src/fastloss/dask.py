@@ -262,7 +262,7 @@ def _make(spec: LossSpec):
     fn = FUNCTIONS[spec.name]
     P = inspect.Parameter
     base = inspect.signature(fn)
-    params = [p for n, p in base.parameters.items() if n != "out"]
+    params = [p for n, p in base.parameters.items() if n not in ("out", "return_hessian")]
     params.append(P("split_every", P.KEYWORD_ONLY, default=8))
     sig = base.replace(parameters=params)
 

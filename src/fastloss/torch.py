@@ -35,7 +35,7 @@ from ._registry import LOSSES, LossSpec
 
 __all__ = sorted(FUNCTIONS) + ["FastlossFunction", "linear_cross_entropy"]
 
-_NOT_HERE = ("return_grad", "out")
+_NOT_HERE = ("return_grad", "return_hessian", "out")
 _INPUT_NAME = {spec.name: spec.input_name for spec in LOSSES}
 
 
