@@ -20,7 +20,9 @@ FIGURE = ROOT / "docs" / "digits_training.png"
 # which every install has). A new one must be added here, so that the tests below see to it
 # that its example's docstring and the requirements name it.
 PIP_NAMES = {"sklearn": "scikit-learn", "matplotlib": "matplotlib", "torch": "torch",
-             "dask": "dask", "distributed": "distributed"}
+             "dask": "dask", "distributed": "distributed",
+             # XGBoost's CPU-only build (requirements/examples.txt; xgboost itself on macOS)
+             "xgboost": "xgboost-cpu", "lightgbm": "lightgbm"}
 # Left out of requirements/examples.txt on purpose (its default PyPI build can be a multi-GB
 # CUDA download): torch_model.py must say how to install it when it is missing.
 NOT_IN_REQUIREMENTS = {"torch"}
@@ -32,7 +34,8 @@ def load(name):
 
 def test_examples_are_all_tested():
     tested = {"digits_softmax_regression", "logistic_regression_l2", "numpy_mlp_huber",
-              "torch_model", "dask_log_loss", "lm_head_linear_cross_entropy"}
+              "torch_model", "dask_log_loss", "lm_head_linear_cross_entropy",
+              "boosting_objectives"}
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -78,6 +81,23 @@ def test_torch_model():
     h = r["history"]
     assert h[-1, 0] < h[0, 0] and h[-1, 3] > 0.85
     assert r["grad_diff"] < 1e-12
+
+
+def test_boosting_objectives():
+    pytest.importorskip("xgboost")
+    pytest.importorskip("lightgbm")
+    pytest.importorskip("sklearn")
+    r = load("boosting_objectives")["main"](rows=3000, rounds=30, quiet=True)
+    # the fastloss objective trains the built-in binary logistic booster
+    assert r["binary_max_abs_diff"]["xgboost"] < 1e-4
+    assert r["binary_max_abs_diff"]["lightgbm"] < 1e-4
+    builtin = {"XGBoost": "multi:softprob", "LightGBM": "multiclass"}
+    for lib in ("XGBoost", "LightGBM"):
+        assert r["focal"][lib, "sigmoid_focal_loss"]["average_precision"] > 0.3
+        ours, theirs = r["multiclass"][lib, "cross_entropy"], r["multiclass"][lib, builtin[lib]]
+        assert ours["accuracy"] > 0.75
+        # the class weights trade accuracy on the large classes for the small ones
+        assert ours["balanced_accuracy"] > theirs["balanced_accuracy"]
 
 
 @pytest.mark.parametrize("cluster", [False, True], ids=["threads", "local-cluster"])

@@ -28,7 +28,7 @@ __all__ = sorted(_FUNCTIONS) + ["linear_cross_entropy", "Meter", "REGISTRY", "sh
 # Submodules reachable as attributes after a plain ``import fastloss`` (PEP 562),
 # imported on first use: ``fastloss.torch`` and ``fastloss.dask`` import their
 # libraries, which would cost every user seconds of import time (or fail).
-_SUBMODULES = ("dask", "reference", "testing", "torch")
+_SUBMODULES = ("boosting", "dask", "reference", "testing", "torch")
 
 
 def __getattr__(name: str):

@@ -8,7 +8,8 @@ from numpy.typing import ArrayLike, NDArray
 
 from ._registry import LossSpec
 from .meter import Meter as Meter
-from . import dask as dask, reference as reference, testing as testing, torch as torch
+from . import boosting as boosting, dask as dask, reference as reference, testing as testing
+from . import torch as torch
 
 __all__ = [
     'accuracy',
@@ -72,6 +73,7 @@ def mse_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
 ) -> float: ...
@@ -84,6 +86,7 @@ def mse_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
@@ -96,6 +99,7 @@ def mse_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
@@ -105,9 +109,36 @@ def mse_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def mse_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def mse_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
 ) -> NDArray[np.floating[Any]]: ...
@@ -120,6 +151,7 @@ def mse_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
@@ -132,6 +164,7 @@ def mse_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
@@ -141,12 +174,39 @@ def mse_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def mse_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def mse_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: str = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def l1_loss(
@@ -156,6 +216,7 @@ def l1_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
 ) -> float: ...
@@ -168,6 +229,7 @@ def l1_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
@@ -180,6 +242,7 @@ def l1_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
@@ -189,9 +252,36 @@ def l1_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def l1_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def l1_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
 ) -> NDArray[np.floating[Any]]: ...
@@ -204,6 +294,7 @@ def l1_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
@@ -216,6 +307,7 @@ def l1_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
@@ -225,12 +317,39 @@ def l1_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def l1_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def l1_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: str = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def huber_loss(
@@ -240,6 +359,7 @@ def huber_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     delta: float = 1.0,
@@ -253,6 +373,7 @@ def huber_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     delta: float = 1.0,
@@ -266,6 +387,7 @@ def huber_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     delta: float = 1.0,
@@ -276,9 +398,38 @@ def huber_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    delta: float = 1.0,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def huber_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    delta: float = 1.0,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def huber_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     delta: float = 1.0,
@@ -292,6 +443,7 @@ def huber_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     delta: float = 1.0,
@@ -305,6 +457,7 @@ def huber_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     delta: float = 1.0,
@@ -315,13 +468,42 @@ def huber_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    delta: float = 1.0,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def huber_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    delta: float = 1.0,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def huber_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: str = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
     delta: float = 1.0,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def smooth_l1_loss(
@@ -331,6 +513,7 @@ def smooth_l1_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     beta: float = 1.0,
@@ -344,6 +527,7 @@ def smooth_l1_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     beta: float = 1.0,
@@ -357,6 +541,7 @@ def smooth_l1_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     beta: float = 1.0,
@@ -367,9 +552,38 @@ def smooth_l1_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    beta: float = 1.0,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def smooth_l1_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    beta: float = 1.0,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def smooth_l1_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     beta: float = 1.0,
@@ -383,6 +597,7 @@ def smooth_l1_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     beta: float = 1.0,
@@ -396,6 +611,7 @@ def smooth_l1_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     beta: float = 1.0,
@@ -406,13 +622,42 @@ def smooth_l1_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    beta: float = 1.0,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def smooth_l1_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    beta: float = 1.0,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def smooth_l1_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: str = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
     beta: float = 1.0,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def poisson_nll_loss(
@@ -422,6 +667,7 @@ def poisson_nll_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     log_input: bool = True,
@@ -437,6 +683,7 @@ def poisson_nll_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     log_input: bool = True,
@@ -452,6 +699,7 @@ def poisson_nll_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     log_input: bool = True,
@@ -464,9 +712,42 @@ def poisson_nll_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    log_input: bool = True,
+    full: bool = False,
+    eps: float = 1e-08,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def poisson_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    log_input: bool = True,
+    full: bool = False,
+    eps: float = 1e-08,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def poisson_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     log_input: bool = True,
@@ -482,6 +763,7 @@ def poisson_nll_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     log_input: bool = True,
@@ -497,6 +779,7 @@ def poisson_nll_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     log_input: bool = True,
@@ -509,15 +792,48 @@ def poisson_nll_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
-    reduction: str = 'mean',
+    reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
     log_input: bool = True,
     full: bool = False,
     eps: float = 1e-08,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def poisson_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    log_input: bool = True,
+    full: bool = False,
+    eps: float = 1e-08,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def poisson_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: str = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    log_input: bool = True,
+    full: bool = False,
+    eps: float = 1e-08,
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def log_cosh_loss(
@@ -527,6 +843,7 @@ def log_cosh_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
 ) -> float: ...
@@ -539,6 +856,7 @@ def log_cosh_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
@@ -551,6 +869,7 @@ def log_cosh_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
@@ -560,9 +879,36 @@ def log_cosh_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def log_cosh_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def log_cosh_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
 ) -> NDArray[np.floating[Any]]: ...
@@ -575,6 +921,7 @@ def log_cosh_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
@@ -587,6 +934,7 @@ def log_cosh_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
@@ -596,12 +944,39 @@ def log_cosh_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def log_cosh_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def log_cosh_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: str = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def quantile_loss(
@@ -611,6 +986,7 @@ def quantile_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     quantile: float = 0.5,
@@ -624,6 +1000,7 @@ def quantile_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     quantile: float = 0.5,
@@ -637,6 +1014,7 @@ def quantile_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     quantile: float = 0.5,
@@ -647,9 +1025,38 @@ def quantile_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    quantile: float = 0.5,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def quantile_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    quantile: float = 0.5,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def quantile_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     quantile: float = 0.5,
@@ -663,6 +1070,7 @@ def quantile_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     quantile: float = 0.5,
@@ -676,6 +1084,7 @@ def quantile_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     quantile: float = 0.5,
@@ -686,13 +1095,42 @@ def quantile_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    quantile: float = 0.5,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def quantile_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    quantile: float = 0.5,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def quantile_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: str = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
     quantile: float = 0.5,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def l1_penalty(
@@ -701,6 +1139,7 @@ def l1_penalty(
     *,
     reduction: Literal['sum'] = 'sum',
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
 ) -> float: ...
@@ -712,6 +1151,7 @@ def l1_penalty(
     *,
     reduction: Literal['sum'] = 'sum',
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
@@ -723,6 +1163,7 @@ def l1_penalty(
     *,
     reduction: Literal['sum'] = 'sum',
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
@@ -732,8 +1173,33 @@ def l1_penalty(
     w: ArrayLike,
     alpha: float = 1.0,
     *,
+    reduction: Literal['sum'] = 'sum',
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def l1_penalty(
+    w: ArrayLike,
+    alpha: float = 1.0,
+    *,
+    reduction: Literal['sum'] = 'sum',
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def l1_penalty(
+    w: ArrayLike,
+    alpha: float = 1.0,
+    *,
     reduction: Literal['none'],
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
 ) -> NDArray[np.floating[Any]]: ...
@@ -745,6 +1211,7 @@ def l1_penalty(
     *,
     reduction: Literal['none'],
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
@@ -756,9 +1223,34 @@ def l1_penalty(
     *,
     reduction: Literal['none'],
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def l1_penalty(
+    w: ArrayLike,
+    alpha: float = 1.0,
+    *,
+    reduction: Literal['none'],
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def l1_penalty(
+    w: ArrayLike,
+    alpha: float = 1.0,
+    *,
+    reduction: Literal['none'],
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def l1_penalty(
@@ -767,9 +1259,10 @@ def l1_penalty(
     *,
     reduction: str = 'sum',
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def l2_penalty(
@@ -778,6 +1271,7 @@ def l2_penalty(
     *,
     reduction: Literal['sum'] = 'sum',
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
 ) -> float: ...
@@ -789,6 +1283,7 @@ def l2_penalty(
     *,
     reduction: Literal['sum'] = 'sum',
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
@@ -800,6 +1295,7 @@ def l2_penalty(
     *,
     reduction: Literal['sum'] = 'sum',
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
@@ -809,8 +1305,33 @@ def l2_penalty(
     w: ArrayLike,
     alpha: float = 1.0,
     *,
+    reduction: Literal['sum'] = 'sum',
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def l2_penalty(
+    w: ArrayLike,
+    alpha: float = 1.0,
+    *,
+    reduction: Literal['sum'] = 'sum',
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def l2_penalty(
+    w: ArrayLike,
+    alpha: float = 1.0,
+    *,
     reduction: Literal['none'],
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
 ) -> NDArray[np.floating[Any]]: ...
@@ -822,6 +1343,7 @@ def l2_penalty(
     *,
     reduction: Literal['none'],
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
@@ -833,9 +1355,34 @@ def l2_penalty(
     *,
     reduction: Literal['none'],
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def l2_penalty(
+    w: ArrayLike,
+    alpha: float = 1.0,
+    *,
+    reduction: Literal['none'],
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def l2_penalty(
+    w: ArrayLike,
+    alpha: float = 1.0,
+    *,
+    reduction: Literal['none'],
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def l2_penalty(
@@ -844,9 +1391,10 @@ def l2_penalty(
     *,
     reduction: str = 'sum',
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def elastic_net_penalty(
@@ -856,6 +1404,7 @@ def elastic_net_penalty(
     *,
     reduction: Literal['sum'] = 'sum',
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
 ) -> float: ...
@@ -868,6 +1417,7 @@ def elastic_net_penalty(
     *,
     reduction: Literal['sum'] = 'sum',
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
@@ -880,6 +1430,7 @@ def elastic_net_penalty(
     *,
     reduction: Literal['sum'] = 'sum',
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
@@ -890,8 +1441,35 @@ def elastic_net_penalty(
     alpha: float = 1.0,
     l1_ratio: float = 0.5,
     *,
+    reduction: Literal['sum'] = 'sum',
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def elastic_net_penalty(
+    w: ArrayLike,
+    alpha: float = 1.0,
+    l1_ratio: float = 0.5,
+    *,
+    reduction: Literal['sum'] = 'sum',
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def elastic_net_penalty(
+    w: ArrayLike,
+    alpha: float = 1.0,
+    l1_ratio: float = 0.5,
+    *,
     reduction: Literal['none'],
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
 ) -> NDArray[np.floating[Any]]: ...
@@ -904,6 +1482,7 @@ def elastic_net_penalty(
     *,
     reduction: Literal['none'],
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
@@ -916,9 +1495,36 @@ def elastic_net_penalty(
     *,
     reduction: Literal['none'],
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def elastic_net_penalty(
+    w: ArrayLike,
+    alpha: float = 1.0,
+    l1_ratio: float = 0.5,
+    *,
+    reduction: Literal['none'],
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def elastic_net_penalty(
+    w: ArrayLike,
+    alpha: float = 1.0,
+    l1_ratio: float = 0.5,
+    *,
+    reduction: Literal['none'],
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def elastic_net_penalty(
@@ -928,9 +1534,10 @@ def elastic_net_penalty(
     *,
     reduction: str = 'sum',
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def binary_cross_entropy(
@@ -940,6 +1547,7 @@ def binary_cross_entropy(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     weight: Any = None,
@@ -953,6 +1561,7 @@ def binary_cross_entropy(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     weight: Any = None,
@@ -966,6 +1575,7 @@ def binary_cross_entropy(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     weight: Any = None,
@@ -976,9 +1586,38 @@ def binary_cross_entropy(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    weight: Any = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def binary_cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    weight: Any = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def binary_cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     weight: Any = None,
@@ -992,6 +1631,7 @@ def binary_cross_entropy(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     weight: Any = None,
@@ -1005,6 +1645,7 @@ def binary_cross_entropy(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     weight: Any = None,
@@ -1015,13 +1656,42 @@ def binary_cross_entropy(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    weight: Any = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def binary_cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    weight: Any = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def binary_cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: str = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
     weight: Any = None,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def binary_cross_entropy_with_logits(
@@ -1031,6 +1701,7 @@ def binary_cross_entropy_with_logits(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     return_accuracy: Any = False,
     n_threads: int | None = None,
@@ -1046,6 +1717,7 @@ def binary_cross_entropy_with_logits(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     return_accuracy: Any = False,
     n_threads: int | None = None,
@@ -1061,6 +1733,7 @@ def binary_cross_entropy_with_logits(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     return_accuracy: Any = False,
     n_threads: int | None = None,
@@ -1073,9 +1746,42 @@ def binary_cross_entropy_with_logits(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    return_accuracy: Any = False,
+    n_threads: int | None = None,
+    weight: Any = None,
+    pos_weight: Any = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def binary_cross_entropy_with_logits(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    return_accuracy: Any = False,
+    n_threads: int | None = None,
+    weight: Any = None,
+    pos_weight: Any = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def binary_cross_entropy_with_logits(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     return_accuracy: Any = False,
     n_threads: int | None = None,
@@ -1091,6 +1797,7 @@ def binary_cross_entropy_with_logits(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     return_accuracy: Any = False,
     n_threads: int | None = None,
@@ -1106,6 +1813,7 @@ def binary_cross_entropy_with_logits(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     return_accuracy: Any = False,
     n_threads: int | None = None,
@@ -1118,15 +1826,48 @@ def binary_cross_entropy_with_logits(
     input: ArrayLike,
     target: ArrayLike,
     *,
-    reduction: str = 'mean',
+    reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     return_accuracy: Any = False,
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def binary_cross_entropy_with_logits(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    return_accuracy: Any = False,
+    n_threads: int | None = None,
+    weight: Any = None,
+    pos_weight: Any = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def binary_cross_entropy_with_logits(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: str = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    return_accuracy: Any = False,
+    n_threads: int | None = None,
+    weight: Any = None,
+    pos_weight: Any = None,
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def sigmoid_focal_loss(
@@ -1136,6 +1877,7 @@ def sigmoid_focal_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     alpha: float = 0.25,
@@ -1150,6 +1892,7 @@ def sigmoid_focal_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     alpha: float = 0.25,
@@ -1164,6 +1907,7 @@ def sigmoid_focal_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     alpha: float = 0.25,
@@ -1175,9 +1919,40 @@ def sigmoid_focal_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def sigmoid_focal_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def sigmoid_focal_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     alpha: float = 0.25,
@@ -1192,6 +1967,7 @@ def sigmoid_focal_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     alpha: float = 0.25,
@@ -1206,6 +1982,7 @@ def sigmoid_focal_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     alpha: float = 0.25,
@@ -1217,14 +1994,45 @@ def sigmoid_focal_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
-    reduction: str = 'mean',
+    reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
     alpha: float = 0.25,
     gamma: float = 2.0,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def sigmoid_focal_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def sigmoid_focal_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: str = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    alpha: float = 0.25,
+    gamma: float = 2.0,
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def soft_margin_loss(
@@ -1234,6 +2042,7 @@ def soft_margin_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
 ) -> float: ...
@@ -1246,6 +2055,7 @@ def soft_margin_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
@@ -1258,6 +2068,7 @@ def soft_margin_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
@@ -1267,9 +2078,36 @@ def soft_margin_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def soft_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def soft_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
 ) -> NDArray[np.floating[Any]]: ...
@@ -1282,6 +2120,7 @@ def soft_margin_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
@@ -1294,6 +2133,7 @@ def soft_margin_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
@@ -1303,12 +2143,39 @@ def soft_margin_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def soft_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def soft_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: str = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def hinge_embedding_loss(
@@ -1318,6 +2185,7 @@ def hinge_embedding_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     margin: float = 1.0,
@@ -1331,6 +2199,7 @@ def hinge_embedding_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     margin: float = 1.0,
@@ -1344,6 +2213,7 @@ def hinge_embedding_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     margin: float = 1.0,
@@ -1354,9 +2224,38 @@ def hinge_embedding_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    margin: float = 1.0,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def hinge_embedding_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    margin: float = 1.0,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def hinge_embedding_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     margin: float = 1.0,
@@ -1370,6 +2269,7 @@ def hinge_embedding_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     margin: float = 1.0,
@@ -1383,6 +2283,7 @@ def hinge_embedding_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     margin: float = 1.0,
@@ -1393,13 +2294,42 @@ def hinge_embedding_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    margin: float = 1.0,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def hinge_embedding_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    margin: float = 1.0,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def hinge_embedding_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: str = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
     margin: float = 1.0,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def kl_div(
@@ -1409,6 +2339,7 @@ def kl_div(
     reduction: Literal['mean', 'batchmean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     log_target: bool = False,
@@ -1422,6 +2353,7 @@ def kl_div(
     reduction: Literal['mean', 'batchmean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     log_target: bool = False,
@@ -1435,6 +2367,7 @@ def kl_div(
     reduction: Literal['mean', 'batchmean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     log_target: bool = False,
@@ -1445,9 +2378,38 @@ def kl_div(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'batchmean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    log_target: bool = False,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def kl_div(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'batchmean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    log_target: bool = False,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def kl_div(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     log_target: bool = False,
@@ -1461,6 +2423,7 @@ def kl_div(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     log_target: bool = False,
@@ -1474,6 +2437,7 @@ def kl_div(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     log_target: bool = False,
@@ -1484,13 +2448,42 @@ def kl_div(
     input: ArrayLike,
     target: ArrayLike,
     *,
-    reduction: str = 'mean',
+    reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
     log_target: bool = False,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def kl_div(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    log_target: bool = False,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def kl_div(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: str = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    log_target: bool = False,
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def cross_entropy(
@@ -1500,6 +2493,7 @@ def cross_entropy(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     return_accuracy: Any = False,
     n_threads: int | None = None,
@@ -1516,6 +2510,7 @@ def cross_entropy(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     return_accuracy: Any = False,
     n_threads: int | None = None,
@@ -1532,6 +2527,7 @@ def cross_entropy(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     return_accuracy: Any = False,
     n_threads: int | None = None,
@@ -1545,9 +2541,44 @@ def cross_entropy(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    return_accuracy: Any = False,
+    n_threads: int | None = None,
+    weight: Any = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    return_accuracy: Any = False,
+    n_threads: int | None = None,
+    weight: Any = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     return_accuracy: Any = False,
     n_threads: int | None = None,
@@ -1564,6 +2595,7 @@ def cross_entropy(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     return_accuracy: Any = False,
     n_threads: int | None = None,
@@ -1580,6 +2612,7 @@ def cross_entropy(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     return_accuracy: Any = False,
     n_threads: int | None = None,
@@ -1593,16 +2626,51 @@ def cross_entropy(
     input: ArrayLike,
     target: ArrayLike,
     *,
-    reduction: str = 'mean',
+    reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     return_accuracy: Any = False,
     n_threads: int | None = None,
     weight: Any = None,
     ignore_index: int = -100,
     label_smoothing: float = 0.0,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    return_accuracy: Any = False,
+    n_threads: int | None = None,
+    weight: Any = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def cross_entropy(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: str = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    return_accuracy: Any = False,
+    n_threads: int | None = None,
+    weight: Any = None,
+    ignore_index: int = -100,
+    label_smoothing: float = 0.0,
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def nll_loss(
@@ -1612,6 +2680,7 @@ def nll_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     weight: Any = None,
@@ -1626,6 +2695,7 @@ def nll_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     weight: Any = None,
@@ -1640,6 +2710,7 @@ def nll_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     weight: Any = None,
@@ -1651,9 +2722,40 @@ def nll_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    weight: Any = None,
+    ignore_index: int = -100,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    weight: Any = None,
+    ignore_index: int = -100,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     weight: Any = None,
@@ -1668,6 +2770,7 @@ def nll_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     weight: Any = None,
@@ -1682,6 +2785,7 @@ def nll_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     weight: Any = None,
@@ -1693,14 +2797,45 @@ def nll_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
-    reduction: str = 'mean',
+    reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
     weight: Any = None,
     ignore_index: int = -100,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    weight: Any = None,
+    ignore_index: int = -100,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: str = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    weight: Any = None,
+    ignore_index: int = -100,
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def softmax_focal_loss(
@@ -1710,6 +2845,7 @@ def softmax_focal_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     alpha: Any = None,
@@ -1725,6 +2861,7 @@ def softmax_focal_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     alpha: Any = None,
@@ -1740,6 +2877,7 @@ def softmax_focal_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     alpha: Any = None,
@@ -1755,6 +2893,7 @@ def softmax_focal_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     alpha: Any = None,
@@ -1770,6 +2909,7 @@ def softmax_focal_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     alpha: Any = None,
@@ -1785,6 +2925,7 @@ def softmax_focal_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     alpha: Any = None,
@@ -1800,12 +2941,13 @@ def softmax_focal_loss(
     reduction: str = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
     alpha: Any = None,
     gamma: float = 2.0,
     ignore_index: int = -100,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def cross_entropy_with_prior(
@@ -1817,6 +2959,7 @@ def cross_entropy_with_prior(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     ignore_index: int = -100,
@@ -1832,6 +2975,7 @@ def cross_entropy_with_prior(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     ignore_index: int = -100,
@@ -1847,6 +2991,7 @@ def cross_entropy_with_prior(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     ignore_index: int = -100,
@@ -1859,9 +3004,42 @@ def cross_entropy_with_prior(
     prior: Any,
     prior_weight: float = 1.0,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    ignore_index: int = -100,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def cross_entropy_with_prior(
+    input: ArrayLike,
+    target: ArrayLike,
+    prior: Any,
+    prior_weight: float = 1.0,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    ignore_index: int = -100,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def cross_entropy_with_prior(
+    input: ArrayLike,
+    target: ArrayLike,
+    prior: Any,
+    prior_weight: float = 1.0,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     ignore_index: int = -100,
@@ -1877,6 +3055,7 @@ def cross_entropy_with_prior(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     ignore_index: int = -100,
@@ -1892,6 +3071,7 @@ def cross_entropy_with_prior(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     ignore_index: int = -100,
@@ -1904,13 +3084,46 @@ def cross_entropy_with_prior(
     prior: Any,
     prior_weight: float = 1.0,
     *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    ignore_index: int = -100,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def cross_entropy_with_prior(
+    input: ArrayLike,
+    target: ArrayLike,
+    prior: Any,
+    prior_weight: float = 1.0,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    ignore_index: int = -100,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def cross_entropy_with_prior(
+    input: ArrayLike,
+    target: ArrayLike,
+    prior: Any,
+    prior_weight: float = 1.0,
+    *,
     reduction: str = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
     ignore_index: int = -100,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def multilabel_soft_margin_loss(
@@ -1920,6 +3133,7 @@ def multilabel_soft_margin_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     weight: Any = None,
@@ -1933,6 +3147,7 @@ def multilabel_soft_margin_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     weight: Any = None,
@@ -1946,6 +3161,7 @@ def multilabel_soft_margin_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     weight: Any = None,
@@ -1956,9 +3172,38 @@ def multilabel_soft_margin_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    weight: Any = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def multilabel_soft_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    weight: Any = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def multilabel_soft_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     weight: Any = None,
@@ -1972,6 +3217,7 @@ def multilabel_soft_margin_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     weight: Any = None,
@@ -1985,6 +3231,7 @@ def multilabel_soft_margin_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     weight: Any = None,
@@ -1995,13 +3242,42 @@ def multilabel_soft_margin_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    weight: Any = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def multilabel_soft_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    weight: Any = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def multilabel_soft_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: str = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
     weight: Any = None,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def multi_margin_loss(
@@ -2011,6 +3287,7 @@ def multi_margin_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     weight: Any = None,
@@ -2026,6 +3303,7 @@ def multi_margin_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     weight: Any = None,
@@ -2041,6 +3319,7 @@ def multi_margin_loss(
     reduction: Literal['mean', 'sum'] = 'mean',
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     weight: Any = None,
@@ -2053,9 +3332,42 @@ def multi_margin_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    weight: Any = None,
+    p: int = 1,
+    margin: float = 1.0,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def multi_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    weight: Any = None,
+    p: int = 1,
+    margin: float = 1.0,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def multi_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
     out: None = None,
     n_threads: int | None = None,
     weight: Any = None,
@@ -2071,6 +3383,7 @@ def multi_margin_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     weight: Any = None,
@@ -2086,6 +3399,7 @@ def multi_margin_loss(
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
+    return_hessian: Literal[False] = False,
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     weight: Any = None,
@@ -2098,15 +3412,48 @@ def multi_margin_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
-    reduction: str = 'mean',
+    reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: bool = False,
-    out: NDArray[np.floating[Any]] | None = None,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
     weight: Any = None,
     p: int = 1,
     margin: float = 1.0,
-) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def multi_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    weight: Any = None,
+    p: int = 1,
+    margin: float = 1.0,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def multi_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: str = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    weight: Any = None,
+    p: int = 1,
+    margin: float = 1.0,
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 def accuracy(
     input: ArrayLike,
