@@ -83,6 +83,13 @@ cdef inline LG binary_cross_entropy_with_logits_lg32(float x, float y, double we
               weight * ((1.0 - yd) * s.sp - pos_weight * yd * s.sn))
 
 
+cdef inline double binary_cross_entropy_with_logits_h32(float x, float y, double weight,
+                                                        double pos_weight) noexcept nogil:
+    # The float32-lane sigmoid pair of _lg32 (one sigmoid_parts32 once inlined).
+    cdef fl_sig32 s = sigmoid_parts32(x)
+    return weight * (1.0 + (pos_weight - 1.0) * <double>y) * (s.sp * s.sn)
+
+
 cdef inline bint binary_cross_entropy_with_logits_lanes32(float x, float y) noexcept nogil:
     # With a target other than 0 or 1 the gradient's two terms can cancel, and
     # only float64 math keeps it within 2 ulp: those elements take it.

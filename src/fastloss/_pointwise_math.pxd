@@ -245,6 +245,12 @@ cdef inline LG soft_margin_loss_lg32(float x, float y) noexcept nogil:
     return LG(max(-z, 0.0) + s.l1p, -(<double>y) * s.sn)
 
 
+cdef inline double soft_margin_loss_h32(float x, float y) noexcept nogil:
+    # y = +-1 here (_lanes32): y^2 = 1.
+    cdef fl_sig32 s = sigmoid_parts32(y * x)
+    return s.sp * s.sn
+
+
 cdef inline bint soft_margin_loss_lanes32(float x, float y) noexcept nogil:
     # The gradient is one product for any target, but z = y x is only exact in
     # float32 for y = +-1; other targets (not -1 / 1 labels) take the float64 math.
