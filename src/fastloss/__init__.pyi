@@ -2890,6 +2890,38 @@ def softmax_focal_loss(
     input: ArrayLike,
     target: ArrayLike,
     *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    alpha: Any = None,
+    gamma: float = 2.0,
+    ignore_index: int = -100,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def softmax_focal_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    alpha: Any = None,
+    gamma: float = 2.0,
+    ignore_index: int = -100,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def softmax_focal_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
     reduction: Literal['none'],
     sample_weight: ArrayLike | None = None,
     return_grad: Literal[False] = False,
@@ -2932,6 +2964,38 @@ def softmax_focal_loss(
     gamma: float = 2.0,
     ignore_index: int = -100,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def softmax_focal_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+    alpha: Any = None,
+    gamma: float = 2.0,
+    ignore_index: int = -100,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def softmax_focal_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+    alpha: Any = None,
+    gamma: float = 2.0,
+    ignore_index: int = -100,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
 def softmax_focal_loss(

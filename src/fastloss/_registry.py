@@ -500,6 +500,11 @@ LOSSES: tuple[LossSpec, ...] = (
         gradient=(r"\frac{\partial l_i}{\partial x_{ic}} = \alpha_{y_i} \left((1 - "
                   r"p_{iy_i})^\gamma - \gamma p_{iy_i} \log(p_{iy_i}) (1 - p_{iy_i})^{\gamma - "
                   r"1}\right) (p_{ic} - [c = y_i])"),
+        hessian_formula=(r"\frac{\partial^2 l_i}{\partial x_{ic}^2} = \alpha_{y_i} \left(K_i p_{ic} (1 - "
+                         r"p_{ic}) - q_i^\gamma D_i \rho_{ic}^2\right), \; K_i = q_i^\gamma + \gamma p_{iy_i} "
+                         r"L_i q_i^{\gamma - 1}, \; D_i = \gamma p_{iy_i} (q_i (L_i - 2) - (\gamma - 1) "
+                         r"p_{iy_i} L_i), \; q_i = 1 - p_{iy_i}, \; L_i = -\log p_{iy_i}, \; \rho_{ic} = "
+                         r"\frac{p_{ic}}{q_i} \; (c \ne y_i), \; \rho_{iy_i} = 1"),
         array_params=(ArrayParam("alpha", doc="Per-class weight alpha_c; None: 1 for every class."),),
         params=(Param("gamma", 2.0, low=0.0, examples=(0.0, 0.5), doc="Focusing exponent."),
                 _IGNORE_INDEX),

@@ -213,17 +213,29 @@ cdef inline void _softmax_end(double a, double b, double V, double cst, double g
             gy[0] = -gs * a * (So / S)
 
 
+cdef inline double _rest_of_top(const real* e, Py_ssize_t stride, Py_ssize_t C,
+                                double S) noexcept nogil:
+    # 1 - p_j = 1 - e_j / S cancels only where p_j ~ 1: at the row's maximum (e_j = 1)
+    # when S < 1.5 (no other entry can then round to 1). There 1 - p_j is this sum
+    # of the other entries over S (0 where S >= 1.5: unused).
+    cdef double rest = 0.0
+    cdef Py_ssize_t j
+    if S < 1.5:
+        for j in range(C):
+            rest = rest + where(e[j * stride] == 1.0, 0.0, <double>e[j * stride])
+    return rest
+
+
 cdef inline void _softmax_hess(const real* e, Py_ssize_t C, double r, double S,
                                real* h) noexcept nogil:
     # h_j = r e_j (1 - e_j / S) from the stored exponentials e_j = exp(x_j - m), r
-    # the gradient's factor of e_j: gs (sum of the coefficients) p_j (1 - p_j). 1 - p_j
-    # cancels only for a dominant class (p_j ~ 1): there its absolute error is ~1e-16
-    # (the target's entry is then set from So, exactly).
+    # the gradient's factor of e_j: gs (sum of the coefficients) p_j (1 - p_j).
     cdef Py_ssize_t j
     cdef double ej, inv_s = 1.0 / S
+    cdef double rest = _rest_of_top(e, 1, C, S)
     for j in range(C):
         ej = e[j]
-        h[j] = <real>(r * ej * (1.0 - ej * inv_s))
+        h[j] = <real>(r * ej * where((ej == 1.0) & (S < 1.5), rest * inv_s, 1.0 - ej * inv_s))
 
 
 cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
@@ -334,12 +346,17 @@ cdef inline void _rows8_store(const real* t, Py_ssize_t C, real* g) noexcept nog
 cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
                                       Py_ssize_t C, const int64_t* labels,
                                       const double* a, double b, const double* v, double V,
-                                      double cst, real* g, const double* gs, double* loss,
-                                      double* correct) noexcept nogil:
+                                      double cst, real* g, real* h, const double* gs,
+                                      double* loss, double* correct) noexcept nogil:
     # _softmax_class for rows k < 8 of x (row stride rs; a and gs per row); writes
     # loss[k], correct[k] and, if g is not NULL, the gradient rows (g may be x:
-    # x is read into the tile before g is written).
+    # x is read into the tile before g is written), and if h is set too, the
+    # Hessian's diagonal rows (h not overlapping x).
     cdef real t[8 * ROWS8_MAX_C]   # the data's type: float32 rows fill 8 lanes of a vector
+    cdef real th[8 * ROWS8_MAX_C]
+    cdef double inv_s[8]
+    cdef double rest[8]
+    cdef double e
     cdef double m[8]
     cdef double S[8]
     cdef double So[8]
@@ -360,6 +377,18 @@ cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t c
                      g != NULL, &loss[k], &rr[k], &gy[k])
     if g == NULL:
         return
+    if h != NULL:  # as _softmax_hess, on the tile
+        for k in range(8):
+            inv_s[k] = 1.0 / S[k]
+            rest[k] = _rest_of_top(t + k, 8, C, S[k])
+        for j in range(C):
+            for k in range(8):
+                e = t[j * 8 + k]
+                th[j * 8 + k] = <real>(rr[k] * e * where((e == 1.0) & (S[k] < 1.5), rest[k] * inv_s[k],
+                                                         1.0 - e * inv_s[k]))
+        for k in range(8):
+            th[yr[k] * 8 + k] = <real>(rr[k] * t[yr[k] * 8 + k] * (So[k] / S[k]))
+        _rows8_store(th, C, h)
     if b != 0:
         for j in range(C):
             for k in range(8):
@@ -408,8 +437,21 @@ cdef inline void cross_entropy_class_rows8(const real* x, Py_ssize_t rs, Py_ssiz
     cdef Py_ssize_t k
     for k in range(8):
         a[k] = (1.0 - label_smoothing) * weight[labels[k]]
-    _softmax_class_rows8(x, rs, cs, C, labels, a, label_smoothing / C, weight, kc.a, 0.0, g, gs,
-                         loss, correct)
+    _softmax_class_rows8(x, rs, cs, C, labels, a, label_smoothing / C, weight, kc.a, 0.0, g, NULL,
+                         gs, loss, correct)
+
+
+cdef inline void cross_entropy_class_rows8_h(const real* x, Py_ssize_t rs, Py_ssize_t cs,
+                                             Py_ssize_t C, const int64_t* labels,
+                                             const double* weight, real* g, real* h,
+                                             const double* gs, Consts kc, double label_smoothing,
+                                             double* loss, double* correct) noexcept nogil:
+    cdef double a[8]
+    cdef Py_ssize_t k
+    for k in range(8):
+        a[k] = (1.0 - label_smoothing) * weight[labels[k]]
+    _softmax_class_rows8(x, rs, cs, C, labels, a, label_smoothing / C, weight, kc.a, 0.0, g, h,
+                         gs, loss, correct)
 
 
 cdef inline void _prob_term(double z, double tj, double wj, double a, double b, double m,
@@ -561,13 +603,62 @@ cdef inline RowR softmax_focal_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t
     return RowR(loss, correct)
 
 
-cdef inline void softmax_focal_loss_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
-                                          Py_ssize_t C, const int64_t* labels,
-                                          const double* alpha, real* g, const double* gs,
-                                          Consts kc, double gamma, double* loss,
-                                          double* correct) noexcept nogil:
+cdef inline void _focal_hess(double al, double gamma, double gs, double m, double zy,
+                             double S, double So, const real* e, Py_ssize_t stride,
+                             Py_ssize_t C, Py_ssize_t y, real* h) noexcept nogil:
+    # The Hessian's diagonal of l = al q^gamma L from the stored exps e_c (every
+    # stride-th entry): with K = q^gamma + gamma p L
+    # q^(gamma-1) (the gradient's factor, _focal_end) and
+    # D = gamma p (q (L - 2) - (gamma - 1) p L),
+    #   h_c = al (K p_c (1 - p_c) - q^gamma D rho_c^2), rho_c = p_c / q (c != y), rho_y = 1,
+    # so no negative power of q (q^(gamma-2) p_c^2 = q^gamma rho_c^2); gamma = 0 gives
+    # cross_entropy's al p_c (1 - p_c).
+    cdef double L = _neg_log_p(log(S), m, zy, S, So)
+    cdef double q = So / S
+    cdef double p = exp(zy - m) / S   # not (S - So) / S: S rounds to 1 where p_y ~ 1e-17
+    cdef double qg = pow(q, gamma)
+    cdef double K = qg + where((q > 0) & (gamma != 0), gamma * p * L * pow(q, gamma - 1.0), 0.0)
+    cdef double D = gamma * p * (q * (L - 2.0) - (gamma - 1.0) * p * L)
+    cdef double A = gs * al
+    cdef double inv_s = 1.0 / S
+    cdef double inv_so = where(So > 0, 1.0 / So, 0.0)
+    cdef double rest = _rest_of_top(e, stride, C, S)
+    cdef double ec, pc, rho, one_minus
+    cdef Py_ssize_t j
+    for j in range(C):
+        ec = e[j * stride]
+        pc = ec * inv_s
+        rho = ec * inv_so
+        one_minus = where((ec == 1.0) & (S < 1.5), rest * inv_s, 1.0 - pc)
+        h[j] = <real>(A * (K * pc * one_minus - qg * D * rho * rho))
+    h[y] = <real>(A * (K * p * q - qg * D))
+
+
+cdef inline RowR softmax_focal_loss_row_h(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
+                                          const double* alpha, real* g, real* h, double gs,
+                                          Consts kc, double gamma) noexcept nogil:
+    # As softmax_focal_loss_row (the same sums, so the same value and gradient bits).
+    cdef double m = _row_max(x, cs, C)
+    cdef double zy = x[y * cs]
+    cdef double correct = _is_top1(x, cs, y, m)
+    cdef double S, So, loss, r, gy
+    cdef Py_ssize_t j
+    S = _exp_sums(x, cs, C, m, y, g, &So, True)
+    _focal_end(alpha[y], gamma, gs, m, zy, S, So, True, &loss, &r, &gy)
+    _focal_hess(alpha[y], gamma, gs, m, zy, S, So, g, 1, C, y, h)
+    for j in range(C):
+        g[j] = <real>(r * g[j])
+    g[y] = <real>gy
+    return RowR(loss, correct)
+
+
+cdef inline void _focal_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t C,
+                              const int64_t* labels, const double* alpha, real* g, real* h,
+                              const double* gs, double gamma, double* loss,
+                              double* correct) noexcept nogil:
     # softmax_focal_loss_row for 8 rows (see _rows8_exps); gamma = 0 gives the same
-    # bits as cross_entropy_class_rows8, as the row functions do.
+    # bits as cross_entropy_class_rows8, as the row functions do. h (with g): the
+    # Hessian's diagonal rows, from the tile's exps (_focal_hess).
     cdef real t[8 * ROWS8_MAX_C]   # the data's type: float32 rows fill 8 lanes of a vector
     cdef double m[8]
     cdef double S[8]
@@ -586,12 +677,32 @@ cdef inline void softmax_focal_loss_rows8(const real* x, Py_ssize_t rs, Py_ssize
                    &loss[k], &rr[k], &gy[k])
     if g == NULL:
         return
+    if h != NULL:
+        for k in range(8):
+            _focal_hess(alpha[yr[k]], gamma, gs[k], m[k], zy[k], S[k], So[k], t + k, 8, C, yr[k],
+                        h + k * C)
     for j in range(C):
         for k in range(8):
             t[j * 8 + k] = <real>(rr[k] * t[j * 8 + k])
     for k in range(8):
         t[yr[k] * 8 + k] = <real>gy[k]
     _rows8_store(t, C, g)
+
+
+cdef inline void softmax_focal_loss_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
+                                          Py_ssize_t C, const int64_t* labels,
+                                          const double* alpha, real* g, const double* gs,
+                                          Consts kc, double gamma, double* loss,
+                                          double* correct) noexcept nogil:
+    _focal_rows8(x, rs, cs, C, labels, alpha, g, NULL, gs, gamma, loss, correct)
+
+
+cdef inline void softmax_focal_loss_rows8_h(const real* x, Py_ssize_t rs, Py_ssize_t cs,
+                                            Py_ssize_t C, const int64_t* labels,
+                                            const double* alpha, real* g, real* h,
+                                            const double* gs, Consts kc, double gamma,
+                                            double* loss, double* correct) noexcept nogil:
+    _focal_rows8(x, rs, cs, C, labels, alpha, g, h, gs, gamma, loss, correct)
 
 
 # ---- cross_entropy_with_prior ----
@@ -631,8 +742,21 @@ cdef inline void cross_entropy_with_prior_rows8(const real* x, Py_ssize_t rs, Py
     cdef Py_ssize_t k
     for k in range(8):
         a[k] = 1.0
-    _softmax_class_rows8(x, rs, cs, C, labels, a, prior_weight, prior, kc.a, prior_weight * kc.b, g, gs,
-                         loss, correct)
+    _softmax_class_rows8(x, rs, cs, C, labels, a, prior_weight, prior, kc.a, prior_weight * kc.b, g,
+                         NULL, gs, loss, correct)
+
+
+cdef inline void cross_entropy_with_prior_rows8_h(const real* x, Py_ssize_t rs, Py_ssize_t cs,
+                                                  Py_ssize_t C, const int64_t* labels,
+                                                  const double* prior, real* g, real* h,
+                                                  const double* gs, Consts kc, double prior_weight,
+                                                  double* loss, double* correct) noexcept nogil:
+    cdef double a[8]
+    cdef Py_ssize_t k
+    for k in range(8):
+        a[k] = 1.0
+    _softmax_class_rows8(x, rs, cs, C, labels, a, prior_weight, prior, kc.a, prior_weight * kc.b, g,
+                         h, gs, loss, correct)
 
 
 # ---- multilabel_soft_margin_loss ----
@@ -761,6 +885,21 @@ cdef inline void multilabel_soft_margin_loss_rows8(const real* x, Py_ssize_t rs,
             al[j % 8] = al[j % 8] + lb[k * C + j]
         loss[k] = _tree8(al) / C
         correct[k] = 0.0
+
+
+cdef inline void multilabel_soft_margin_loss_rows8_h(const real* x, Py_ssize_t rs, Py_ssize_t cs,
+                                                     Py_ssize_t C, const real* t,
+                                                     const double* weight, real* g, real* h,
+                                                     const double* gs, Consts kc, double* loss,
+                                                     double* correct) noexcept nogil:
+    # The 8 contiguous rows as one flat run, as multilabel_soft_margin_loss_rows8.
+    cdef real prec = 0
+    cdef Py_ssize_t j, k
+    for k in range(8):
+        for j in range(C):
+            h[k * C + j] = <real>(gs[k] / C * binary_cross_entropy_with_logits_h(
+                prec, x[k * C + j], t[k * C + j], weight[j], 1.0))
+    multilabel_soft_margin_loss_rows8(x, rs, cs, C, t, weight, g, gs, kc, loss, correct)
 
 
 # ---- multi_margin_loss ----

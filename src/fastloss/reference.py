@@ -382,7 +382,16 @@ def softmax_focal_loss(x, t, alpha, gamma):
     dterm = np.where(q > 0, gamma * py * L * q ** (gamma - 1), 0.0) if gamma != 0 else 0.0
     K = a * (q**gamma + dterm)
     # d(-log p_y)/dz = p - onehot; at the target entry that is -q, exact where p_y ~ 1
-    return a * q**gamma * L, K[:, None] * np.where(hot == 1, -q[:, None], p), None  # no Hessian
+    grad = K[:, None] * np.where(hot == 1, -q[:, None], p)
+    # Hessian: g_c = K(p_y) (p_c - [c = y]) with dp_y/dz_c = p_y ([c = y] - p_c), so
+    # h_c = K p_c (1 - p_c) - K'(p_y) p_y (p_c - [c = y])^2, and K'(p) p (p_c - [c = y])^2 =
+    # q^gamma D rho_c^2 with D = gamma p (q (L - 2) - (gamma - 1) p L), rho_c = p_c / q
+    # (c != y), 1 (c = y): written without q^(gamma - 2).
+    D = gamma * py * (q * (L - 2) - (gamma - 1) * py * L)
+    rho = np.where(hot == 1, 1.0, p / np.where(q > 0, q, 1.0)[:, None])
+    hess = a[:, None] * (((q**gamma + dterm)[:, None]) * _softmax_slope(p)
+                         - (q**gamma * D)[:, None] * rho**2)
+    return a * q**gamma * L, grad, hess
 
 
 @_rowwise
