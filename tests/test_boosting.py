@@ -385,7 +385,7 @@ def test_xgboost_buffers_are_reused_and_predictions_not_copied(xgb):
     X, y = _multiclass(n=80)
     d = xgb.DMatrix(X, label=y)
     obj = xgboost_objective("cross_entropy")
-    spy = obj._fn = _Spy(obj._fn)
+    spy = obj._grad_hess = _Spy(obj._grad_hess)
     p1, p2 = (np.random.default_rng(s).normal(size=(80, 4)).astype(np.float32) for s in (0, 1))
     g1, h1 = obj(p1, d)
     g1_copy = g1.copy()
@@ -401,7 +401,7 @@ def test_lightgbm_buffers_layout_and_label_cache(lgb):
     X, y = _multiclass(n=80)
     ds = lgb.Dataset(X, label=y).construct()
     obj = lightgbm_objective("cross_entropy")
-    spy = obj._fn = _Spy(obj._fn)
+    spy = obj._grad_hess = _Spy(obj._grad_hess)
     class_major = np.random.default_rng(0).normal(size=4 * 80)
     preds = class_major.reshape(80, 4, order="F")  # as LightGBM 4 hands them
     g1, h1 = obj(preds, ds)

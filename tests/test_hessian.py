@@ -682,3 +682,26 @@ def test_class_vectors_reach_the_hessian():
     _, _, hp = fastloss.binary_cross_entropy_with_logits(x, y, pos_weight=vec["pos_weight"],
                                                          reduction="sum", return_hessian=True)
     np.testing.assert_allclose(hp, h1 * ((1 - y) + vec["pos_weight"] * y), rtol=1e-13)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("spec", [s for s in LOSSES if s.hessian and s.target != "none"],
+                         ids=lambda s: s.name)
+def test_gradient_hessian_without_the_value(spec, dtype):
+    """_api.gradient_hessian (the boosting objectives' call, which skips the value where
+    the kernel can): the gradient and Hessian bits of out=(g, h) with reduction="sum"."""
+    from fastloss import _api
+    arrays = arrays_for(spec, (300, 5), dtype, seed=3)
+    params = resolve(spec, spec.defaults, arrays[0])
+    if spec.name == "cross_entropy_with_prior":
+        params = {**params, "prior": arrays[2]}
+        arrays = arrays[:2]
+    sw = np.random.default_rng(4).uniform(0.5, 2.0, 300)
+    g0, h0 = np.empty_like(arrays[0]), np.empty_like(arrays[0])
+    public(spec)(*arrays, reduction="sum", sample_weight=sw, out=(g0, h0), **params)
+    g1, h1 = np.full_like(g0, np.nan), np.full_like(h0, np.nan)
+    assert _api.gradient_hessian(spec.name)(*arrays, g1, h1, sample_weight=sw, **params) is None
+    np.testing.assert_array_equal(g1, g0)
+    np.testing.assert_array_equal(h1, h0)
+    with pytest.raises(TypeError, match="reductio"):
+        _api.gradient_hessian(spec.name)(*arrays, g1, h1, reductio="sum")

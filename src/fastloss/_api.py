@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from . import _counts, _dispatch, _docs, _fastpath
-from ._registry import LOSSES, LossSpec
+from ._registry import LOSSES, REGISTRY, LossSpec
 from ._threads import resolve_n_threads
 from ._validation import (
     pow2_normalized,
@@ -143,6 +143,7 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
             None if loss_out is None else loss_out.reshape(-1),
             w, row_len, gscale, nt, *args,
             hess=None if hess is None else hess.reshape(-1),
+            value=not (params.get(_NO_VALUE) and hess is not None and loss_out is None),
         )
     if reduction == "none":
         value = loss_out
@@ -379,6 +380,33 @@ def _make_rowwise(spec: LossSpec):
         return _rowwise_call(spec, kernels, a) if r is None else r
 
     return _public(spec, call)
+
+
+# A key of the argument dict (never a public argument): the caller wants only the
+# gradient and the Hessian (gradient_hessian).
+_NO_VALUE = "_no_value"
+
+
+def gradient_hessian(name: str) -> Callable[..., None]:
+    """``f(input, target, grad, hess, *, sample_weight=None, n_threads=None, **params)``:
+    writes the gradient and the Hessian's diagonal of loss ``name``'s sum into
+    ``grad`` and ``hess`` (the call of ``out=(grad, hess)``, reduction="sum"), and
+    returns nothing: a boosting objective's call. The pointwise kernels then skip
+    the value (its math is dead code there); the row-wise ones compute it anyway.
+    The arguments go through the loss's one call path (the same checks)."""
+    spec = REGISTRY[name]
+    call = CALLS[name]
+    base = {n: p.default for n, p in inspect.signature(FUNCTIONS[name]).parameters.items()}
+
+    def run(input, target, grad, hess, **kwargs):
+        unknown = set(kwargs) - set(base)
+        if unknown:
+            raise TypeError(f"{name}() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+        a = {**base, **kwargs, spec.input_name: input, "target": target, "out": (grad, hess),
+             "reduction": "sum", _NO_VALUE: True}
+        call(a)
+
+    return run
 
 
 #: name -> {(target kind, dtype): compiled kernel} of each row-wise loss (for the

@@ -23,6 +23,7 @@ cdef struct PointwiseCall:
     const void* y           # target, like x (NULL for losses without a target)
     void* g                 # gradient out, like x, or NULL
     void* h                 # Hessian diagonal out, like x, or NULL (set only with g)
+    int no_value            # 1: with h (and no lo), skip the value (*total is then 0)
     void* lo                # per-element loss out, like x, or NULL
     const double* w         # n // row_len weights, or NULL
     Py_ssize_t n

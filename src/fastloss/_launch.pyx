@@ -112,17 +112,18 @@ cdef class _Kernel:
 
 cdef class PointwiseKernel(_Kernel):
     """``kernel(x, [target,] grad, loss_out, weight, row_len, gscale, n_threads,
-    *vectors, *params, hess=None) -> sum_i w_i l_i`` over 1-D contiguous arrays of
-    n > 0 elements; fills ``grad`` (if not None) with gscale w_i dl_i/dx_i,
+    *vectors, *params, hess=None, value=True) -> sum_i w_i l_i`` over 1-D contiguous
+    arrays of n > 0 elements; fills ``grad`` (if not None) with gscale w_i dl_i/dx_i,
     ``hess`` (if not None; only with ``grad``) with gscale w_i d2l_i/dx_i2 and
-    ``loss_out`` (if not None) with w_i l_i. ``weight``: None or n // row_len
+    ``loss_out`` (if not None) with w_i l_i. ``value=False`` (only with ``hess`` and
+    no ``loss_out``) skips the value and returns 0.0. ``weight``: None or n // row_len
     float64 values (one per row of row_len elements). ``vectors``: None, or
     float64 arrays of one length ncol (element k uses entry k % ncol)."""
 
     cdef pointwise_fn fn
     cdef bint has_y
 
-    def __call__(self, *args, hess=None):
+    def __call__(self, *args, hess=None, bint value=True):
         cdef Py_ssize_t first = 2 if self.has_y else 1
         cdef Py_ssize_t vec = self._check_count(args, first + 6)
         cdef PointwiseCall c
@@ -137,6 +138,9 @@ cdef class PointwiseKernel(_Kernel):
         if c.h != NULL and c.g == NULL:
             raise ValueError(f"kernel {self.name}: hess needs grad")
         c.lo = _contiguous(args[first + 1], "loss_out", self.typenum, 1, n, True)
+        c.no_value = not value
+        if c.no_value and (c.h == NULL or c.lo != NULL):
+            raise ValueError(f"kernel {self.name}: value=False needs hess and no loss_out")
         c.row_len = args[first + 3]
         if c.row_len < 1 or n % c.row_len:
             raise ValueError(f"kernel row_len must divide the input's size {n}, got {c.row_len}")

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from . import _api
 from ._api import FUNCTIONS
 from ._registry import REGISTRY
 
@@ -150,9 +151,11 @@ class _Objective:
         spec = REGISTRY[self.loss]
         self._spec = spec
         self._fn = FUNCTIONS[self.loss]
+        self._grad_hess = _api.gradient_hessian(self.loss)
         self._rowwise = spec.kind == "rowwise"
         self._unit = hessian == "unit" or (hessian == "auto" and self.loss in _UNIT_BY_DEFAULT)
         self._kw = dict(self.options, reduction="sum", n_threads=n_threads)
+        self._kw_no_reduction = dict(self.options, n_threads=n_threads)
         self._ignore_index = self.options.get("ignore_index")
         self._buffers: dict[Any, Any] = {}
         self._datasets: dict[int, _Dataset] = {}
@@ -299,7 +302,7 @@ class _Objective:
             self._fn(x, t, sample_weight=d.weight, out=g, **self._kw)
             hess = None
         else:
-            self._fn(x, t, sample_weight=d.weight, out=(g, h), **self._kw)
+            self._grad_hess(x, t, g, h, sample_weight=d.weight, **self._kw_no_reduction)
             hess = h
         gs, hs = self._scales(x)
         return self._export(g, hess, d.weight, layout, gs, hs)
