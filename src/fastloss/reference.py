@@ -353,7 +353,14 @@ def _softmax_linear(x, coef, const=0.0):
     loss = np.sum(np.where(coef != 0, -coef * logp, 0.0), axis=1) + const
     total = coef.sum(axis=1, keepdims=True)
     p = np.exp(logp)
-    return loss, total * p - coef, total * _softmax_slope(p)
+    # total p - c cancels where p ~ 1 (one entry of a row at most): there it is the other
+    # entries' coefficients minus total times their probabilities, each summed exactly
+    # (hypothesis found a target entry of 1.7e-6 that was 1.5e-11 off).
+    top = p > 0.5
+    rest_c = np.sum(np.where(top, 0.0, coef), axis=1, keepdims=True)
+    rest_p = np.sum(np.where(top, 0.0, p), axis=1, keepdims=True)
+    grad = np.where(top, rest_c - total * rest_p, total * p - coef)
+    return loss, grad, total * _softmax_slope(p)
 
 
 @_rowwise
