@@ -152,3 +152,17 @@ def assert_close(value, grad, ref_value, ref_grad, dtype):
 def weights_for(spec: LossSpec, n_rows: int, seed=1):
     rng = np.random.default_rng(seed)
     return rng.uniform(0.0, 2.0, n_rows) if spec.sample_weight else None
+
+
+def torchvision_sigmoid_focal(x, y, alpha, gamma, reduction):
+    """torchvision.ops.sigmoid_focal_loss (torch tensors in, as torchvision writes it)."""
+    import torch
+    import torch.nn.functional as F
+
+    p = torch.sigmoid(x)
+    ce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
+    p_t = p * y + (1 - p) * (1 - y)
+    loss = ce * ((1 - p_t) ** gamma)
+    if alpha >= 0:
+        loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
+    return {"none": loss, "mean": loss.mean(), "sum": loss.sum()}[reduction]

@@ -13,6 +13,7 @@ import fastloss
 from fastloss import reference
 from fastloss._data import make_class_vectors, make_prob_target
 from fastloss._registry import REGISTRY
+from helpers import torchvision_sigmoid_focal
 
 try:
     import torch
@@ -170,24 +171,13 @@ def test_multi_margin_torch(p, margin, weighted):
     check_against_torch("multi_margin_loss", x, t, **kw)
 
 
-def _torchvision_sigmoid_focal(x, y, alpha, gamma, reduction):
-    # torchvision.ops.sigmoid_focal_loss, verbatim.
-    p = torch.sigmoid(x)
-    ce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
-    p_t = p * y + (1 - p) * (1 - y)
-    loss = ce * ((1 - p_t) ** gamma)
-    if alpha >= 0:
-        loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
-    return {"none": loss, "mean": loss.mean(), "sum": loss.sum()}[reduction]
-
-
 @pytest.mark.parametrize("alpha,gamma", list(itertools.product([0.25, -1.0, 0.6], [2.0, 0.0, 0.5, 1.0])))
 def test_sigmoid_focal_torchvision(alpha, gamma):
     x, y = RNG.standard_normal((N, C)) * 2, RNG.uniform(0, 1, (N, C))
     for reduction in ("none", "mean", "sum"):
         v, g = fastloss.sigmoid_focal_loss(x, y, alpha=alpha, gamma=gamma, reduction=reduction,
                                            return_grad=True)
-        tv, tg = torch_value_grad(lambda a, b, **k: _torchvision_sigmoid_focal(a, b, alpha, gamma, **k),
+        tv, tg = torch_value_grad(lambda a, b, **k: torchvision_sigmoid_focal(a, b, alpha, gamma, **k),
                                   x, y, reduction=reduction)
         close(v, tv, rtol=1e-11)
         close(g, tg, rtol=1e-10, atol=1e-14)

@@ -17,7 +17,7 @@ from fastloss._data import make_class_vectors, make_prob_target
 from fastloss._registry import LOSSES, REGISTRY
 
 from helpers import (DTYPES, RTOL, arrays_for, as64, assert_close, loss_params, public, ref,
-                     resolve, specs, strided, weights_for)
+                     resolve, specs, strided, torchvision_sigmoid_focal, weights_for)
 
 EPS_BCE = float(np.float32(1e-12))  # PyTorch's clamp of x (1 - x) in BCE's gradient
 
@@ -131,23 +131,10 @@ def test_reference_hessian_matches_finite_differences(spec, params, reduction, w
     np.testing.assert_allclose(hess, fd, rtol=1e-6, atol=1e-7 * scale)
 
 
-def _torch_sigmoid_focal(x, y, alpha, gamma, reduction):
-    # torchvision.ops.sigmoid_focal_loss
-    import torch.nn.functional as F
-    import torch
-    p = torch.sigmoid(x)
-    ce = F.binary_cross_entropy_with_logits(x, y, reduction="none")
-    p_t = p * y + (1 - p) * (1 - y)
-    loss = ce * ((1 - p_t) ** gamma)
-    if alpha >= 0:
-        loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
-    return {"none": loss, "mean": loss.mean(), "sum": loss.sum()}[reduction]
-
-
 def _torch_pointwise(spec):
     import torch.nn.functional as F
     if spec.name == "sigmoid_focal_loss":
-        return _torch_sigmoid_focal
+        return torchvision_sigmoid_focal
     return getattr(F, spec.torch)
 
 

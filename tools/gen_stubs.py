@@ -109,33 +109,24 @@ def render_init(losses: Any, functions: dict[str, Any]) -> str:
             blocks.append(_overload(spec, sig, red, "", "", f"float | {ARRAY}")
                           .replace("@overload\n", ""))
             continue
+        # (reduction annotation, value type) of the scalar reductions, then of "none"
+        groups = []
         if scalar:
-            red = lit(scalar) + (f" = {d_red!r}" if d_red in scalar else "")
-            cases += [
-                (red, "Literal[False] = False", "None = None", "float"),
-                (red, "Literal[True]", f"{ARRAY} | None = None", f"tuple[float, {ARRAY}]"),
-                (red, "bool = False", ARRAY, f"tuple[float, {ARRAY}]"),
-            ]
-            if spec.hessian:
-                cases += [
-                    (red, "bool = False", f"tuple[{ARRAY}, {ARRAY}] | None = None",
-                     f"tuple[float, {ARRAY}, {ARRAY}]", "Literal[True]"),
-                    (red, "bool = False", f"tuple[{ARRAY}, {ARRAY}]",
-                     f"tuple[float, {ARRAY}, {ARRAY}]", "bool = False"),
-                ]
+            groups.append((lit(scalar) + (f" = {d_red!r}" if d_red in scalar else ""), "float"))
         if "none" in spec.reductions:
-            red = "Literal['none']" + (" = 'none'" if d_red == "none" else "")
+            groups.append(("Literal['none']" + (" = 'none'" if d_red == "none" else ""), ARRAY))
+        for red, value in groups:
             cases += [
-                (red, "Literal[False] = False", "None = None", ARRAY),
-                (red, "Literal[True]", f"{ARRAY} | None = None", f"tuple[{ARRAY}, {ARRAY}]"),
-                (red, "bool = False", ARRAY, f"tuple[{ARRAY}, {ARRAY}]"),
+                (red, "Literal[False] = False", "None = None", value),
+                (red, "Literal[True]", f"{ARRAY} | None = None", f"tuple[{value}, {ARRAY}]"),
+                (red, "bool = False", ARRAY, f"tuple[{value}, {ARRAY}]"),
             ]
             if spec.hessian:
                 cases += [
                     (red, "bool = False", f"tuple[{ARRAY}, {ARRAY}] | None = None",
-                     f"tuple[{ARRAY}, {ARRAY}, {ARRAY}]", "Literal[True]"),
+                     f"tuple[{value}, {ARRAY}, {ARRAY}]", "Literal[True]"),
                     (red, "bool = False", f"tuple[{ARRAY}, {ARRAY}]",
-                     f"tuple[{ARRAY}, {ARRAY}, {ARRAY}]", "bool = False"),
+                     f"tuple[{value}, {ARRAY}, {ARRAY}]", "bool = False"),
                 ]
         cases.append((f"str = {d_red!r}", "bool = False",
                       f"{ARRAY} | tuple[{ARRAY}, {ARRAY}] | None = None",

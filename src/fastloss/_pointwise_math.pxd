@@ -180,27 +180,39 @@ cdef inline double _pow01(double q, double a) noexcept nogil:
                  where(q == 0, where(a > 0, 0.0, where(a == 0, 1.0, INFINITY)), q))
 
 
-cdef inline LG sigmoid_focal_loss_lg(real prec, double x, double y, double alpha, double gamma) noexcept nogil:
+cdef struct _Focal:
+    double sp      # p = sigmoid(x)
+    double sn      # 1 - p, as _sigmoid_neg
+    double ce      # softplus(x) - y x
+    double q       # 1 - p_t
+    double a       # the alpha weight of the element
+    double qg      # q^gamma
+
+
+cdef inline _Focal _focal_parts(double x, double y, double alpha, double gamma) noexcept nogil:
+    # What the focal loss's value, gradient and Hessian share (computed once when
+    # the kernel inlines both _lg and _h).
     cdef double e = exp(-fabs(x))
     cdef double r = 1.0 / (1.0 + e)
-    cdef double sn = where(x >= 0, e * r, r)     # 1 - p, as _sigmoid_neg
-    cdef double sp = where(x >= 0, r, e * r)     # p
+    cdef _Focal f
+    f.sn = where(x >= 0, e * r, r)
+    f.sp = where(x >= 0, r, e * r)
     # ce enters the gradient too (ce dq below): float64 log1p for any data.
-    cdef double ce = max(x, 0.0) - x * y + log1p(e)
-    cdef double q = sp * (1.0 - y) + sn * y     # 1 - p_t, no cancellation
-    cdef double a = where(alpha >= 0, alpha * y + (1.0 - alpha) * (1.0 - y), 1.0)
-    cdef double qg, qg1
+    f.ce = max(x, 0.0) - x * y + log1p(e)
+    f.q = f.sp * (1.0 - y) + f.sn * y     # no cancellation
+    f.a = where(alpha >= 0, alpha * y + (1.0 - alpha) * (1.0 - y), 1.0)
     # gamma is loop-invariant: GCC unswitches the loop on this test, and the
     # default gamma = 2 then costs one multiply instead of an exp and a log.
-    if gamma == 2.0:
-        qg1 = q
-        qg = q * q
-    else:
-        qg1 = _pow01(q, gamma - 1.0)
-        qg = _pow01(q, gamma)
+    f.qg = f.q * f.q if gamma == 2.0 else _pow01(f.q, gamma)
+    return f
+
+
+cdef inline LG sigmoid_focal_loss_lg(real prec, double x, double y, double alpha, double gamma) noexcept nogil:
+    cdef _Focal f = _focal_parts(x, y, alpha, gamma)
+    cdef double qg1 = f.q if gamma == 2.0 else _pow01(f.q, gamma - 1.0)
     # d q / dx = p (1 - p) (1 - 2y); gamma q^(gamma-1) dq is 0 where q = 0 (its limit).
-    cdef double dq = where((q > 0) & (gamma != 0), gamma * qg1 * sp * sn * (1.0 - 2.0 * y), 0.0)
-    return LG(a * ce * qg, a * ((sp - y) * qg + ce * dq))
+    cdef double dq = where((f.q > 0) & (gamma != 0), gamma * qg1 * f.sp * f.sn * (1.0 - 2.0 * y), 0.0)
+    return LG(f.a * f.ce * f.qg, f.a * ((f.sp - y) * f.qg + f.ce * dq))
 
 
 cdef inline double sigmoid_focal_loss_h(real prec, double x, double y, double alpha,
@@ -208,21 +220,10 @@ cdef inline double sigmoid_focal_loss_h(real prec, double x, double y, double al
     # l = a ce q^gamma. With r = q'/q = p (1 - p)(1 - 2y) / q (0 where q = 0) and
     # q''/q = r (1 - 2p): l'' = a q^gamma (p (1 - p) + 2 gamma (p - y) r
     # + gamma ce r ((gamma - 1) r + 1 - 2p)); no negative power of q.
-    cdef double e = exp(-fabs(x))
-    cdef double rr = 1.0 / (1.0 + e)
-    cdef double sn = where(x >= 0, e * rr, rr)
-    cdef double sp = where(x >= 0, rr, e * rr)
-    cdef double ce = max(x, 0.0) - x * y + log1p(e)
-    cdef double q = sp * (1.0 - y) + sn * y
-    cdef double a = where(alpha >= 0, alpha * y + (1.0 - alpha) * (1.0 - y), 1.0)
-    cdef double qg
-    if gamma == 2.0:
-        qg = q * q
-    else:
-        qg = _pow01(q, gamma)
-    cdef double r = where(q > 0, sp * sn * (1.0 - 2.0 * y) / q, 0.0)
-    return a * qg * (sp * sn + 2.0 * gamma * (sp - y) * r
-                     + gamma * ce * r * ((gamma - 1.0) * r + (1.0 - 2.0 * sp)))
+    cdef _Focal f = _focal_parts(x, y, alpha, gamma)
+    cdef double r = where(f.q > 0, f.sp * f.sn * (1.0 - 2.0 * y) / f.q, 0.0)
+    return f.a * f.qg * (f.sp * f.sn + 2.0 * gamma * (f.sp - y) * r
+                         + gamma * f.ce * r * ((gamma - 1.0) * r + (1.0 - 2.0 * f.sp)))
 
 
 cdef inline LG soft_margin_loss_lg(real prec, double x, double y) noexcept nogil:

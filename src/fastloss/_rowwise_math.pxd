@@ -52,6 +52,7 @@ cdef inline Consts _no_consts() noexcept nogil:
 # it) stays scalar; independent lanes vectorise. The order depends on C only.
 # (The exp sums of float32 rows take 16 lanes, see _exp_sums.)
 
+
 cdef inline double _tree8(const double* a) noexcept nogil:
     return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
 
@@ -278,6 +279,7 @@ cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_s
 # 8 rows (one vector log instead of 8 scalar ones). The sums are the tile's own;
 # the loss and gradient formulas are the row path's (_softmax_end, _focal_end).
 
+
 cdef enum:
     ROWS8_MAX_C = 16
 
@@ -404,6 +406,7 @@ cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t c
 
 # ---- cross_entropy ----
 
+
 cdef inline Consts cross_entropy_consts(Py_ssize_t C, const double* weight,
                                         double label_smoothing) noexcept nogil:
     cdef double s = 0.0
@@ -413,32 +416,18 @@ cdef inline Consts cross_entropy_consts(Py_ssize_t C, const double* weight,
     return Consts(s, 0.0)
 
 
-cdef inline RowR cross_entropy_class_row(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
-                                         const double* weight, real* g, double gs, Consts kc,
-                                         double label_smoothing) noexcept nogil:
-    # PyTorch: (1 - s) * w_y * nll + s / C * sum_j w_j * (-log p_j).
-    return _softmax_class(x, cs, C, y, (1.0 - label_smoothing) * weight[y], label_smoothing / C,
-                          weight, kc.a, 0.0, g, NULL, gs)
-
-
 cdef inline RowR cross_entropy_class_row_h(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
                                            const double* weight, real* g, real* h, double gs,
                                            Consts kc, double label_smoothing) noexcept nogil:
+    # PyTorch: (1 - s) * w_y * nll + s / C * sum_j w_j * (-log p_j).
     return _softmax_class(x, cs, C, y, (1.0 - label_smoothing) * weight[y], label_smoothing / C,
                           weight, kc.a, 0.0, g, h, gs)
 
 
-cdef inline void cross_entropy_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
-                                           Py_ssize_t C, const int64_t* labels,
-                                           const double* weight, real* g, const double* gs,
-                                           Consts kc, double label_smoothing, double* loss,
-                                           double* correct) noexcept nogil:
-    cdef double a[8]
-    cdef Py_ssize_t k
-    for k in range(8):
-        a[k] = (1.0 - label_smoothing) * weight[labels[k]]
-    _softmax_class_rows8(x, rs, cs, C, labels, a, label_smoothing / C, weight, kc.a, 0.0, g, NULL,
-                         gs, loss, correct)
+cdef inline RowR cross_entropy_class_row(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
+                                         const double* weight, real* g, double gs, Consts kc,
+                                         double label_smoothing) noexcept nogil:
+    return cross_entropy_class_row_h(x, cs, C, y, weight, g, NULL, gs, kc, label_smoothing)
 
 
 cdef inline void cross_entropy_class_rows8_h(const real* x, Py_ssize_t rs, Py_ssize_t cs,
@@ -452,6 +441,15 @@ cdef inline void cross_entropy_class_rows8_h(const real* x, Py_ssize_t rs, Py_ss
         a[k] = (1.0 - label_smoothing) * weight[labels[k]]
     _softmax_class_rows8(x, rs, cs, C, labels, a, label_smoothing / C, weight, kc.a, 0.0, g, h,
                          gs, loss, correct)
+
+
+cdef inline void cross_entropy_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
+                                           Py_ssize_t C, const int64_t* labels,
+                                           const double* weight, real* g, const double* gs,
+                                           Consts kc, double label_smoothing, double* loss,
+                                           double* correct) noexcept nogil:
+    cross_entropy_class_rows8_h(x, rs, cs, C, labels, weight, g, NULL, gs, kc, label_smoothing,
+                                loss, correct)
 
 
 cdef inline void _prob_term(double z, double tj, double wj, double a, double b, double m,
@@ -472,9 +470,9 @@ cdef inline void _prob_term(double z, double tj, double wj, double a, double b, 
         g[j] = <real>e
 
 
-cdef inline RowR _cross_entropy_prob(const real* x, Py_ssize_t cs, Py_ssize_t C, const real* t,
-                                     const double* weight, real* g, real* h, double gs,
-                                     double label_smoothing) noexcept nogil:
+cdef inline RowR cross_entropy_prob_row_h(const real* x, Py_ssize_t cs, Py_ssize_t C, const real* t,
+                                          const double* weight, real* g, real* h, double gs,
+                                          Consts kc, double label_smoothing) noexcept nogil:
     # PyTorch: c_j = w_j ((1 - s) t_j + s / C); loss sum_j c_j (-log p_j).
     cdef double a = 1.0 - label_smoothing
     cdef double b = label_smoothing / C
@@ -517,16 +515,11 @@ cdef inline RowR _cross_entropy_prob(const real* x, Py_ssize_t cs, Py_ssize_t C,
 cdef inline RowR cross_entropy_prob_row(const real* x, Py_ssize_t cs, Py_ssize_t C, const real* t,
                                         const double* weight, real* g, double gs, Consts kc,
                                         double label_smoothing) noexcept nogil:
-    return _cross_entropy_prob(x, cs, C, t, weight, g, NULL, gs, label_smoothing)
-
-
-cdef inline RowR cross_entropy_prob_row_h(const real* x, Py_ssize_t cs, Py_ssize_t C, const real* t,
-                                          const double* weight, real* g, real* h, double gs,
-                                          Consts kc, double label_smoothing) noexcept nogil:
-    return _cross_entropy_prob(x, cs, C, t, weight, g, h, gs, label_smoothing)
+    return cross_entropy_prob_row_h(x, cs, C, t, weight, g, NULL, gs, kc, label_smoothing)
 
 
 # ---- nll_loss ----
+
 
 cdef inline Consts nll_loss_consts(Py_ssize_t C, const double* weight) noexcept nogil:
     return _no_consts()
@@ -556,6 +549,7 @@ cdef inline RowR nll_loss_row_h(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_s
 
 # ---- softmax_focal_loss ----
 
+
 cdef inline Consts softmax_focal_loss_consts(Py_ssize_t C, const double* alpha,
                                              double gamma) noexcept nogil:
     return _no_consts()
@@ -582,25 +576,6 @@ cdef inline void _focal_end(double al, double gamma, double gs, double m, double
         K = al * (qg + where((q > 0) & (gamma != 0), gamma * (ey / S) * L * pow(q, gamma - 1.0), 0.0))
         r[0] = gs * K / S
         gy[0] = -gs * K * q
-
-
-cdef inline RowR softmax_focal_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
-                                        const double* alpha, real* g, double gs, Consts kc,
-                                        double gamma) noexcept nogil:
-    cdef double m = _row_max(x, cs, C)
-    cdef double zy = x[y * cs]
-    cdef double correct = _is_top1(x, cs, y, m)
-    cdef double S, So, loss, r, gy
-    cdef Py_ssize_t j
-    # Every gradient entry is K p_j or -K q, products of sums of positive
-    # terms: nothing cancels, so the float32-precision exp is enough (low).
-    S = _exp_sums(x, cs, C, m, y, g, &So, True)
-    _focal_end(alpha[y], gamma, gs, m, zy, S, So, g != NULL, &loss, &r, &gy)
-    if g != NULL:
-        for j in range(C):
-            g[j] = <real>(r * g[j])
-        g[y] = <real>gy
-    return RowR(loss, correct)
 
 
 cdef inline void _focal_hess(double al, double gamma, double gs, double m, double zy,
@@ -637,25 +612,35 @@ cdef inline void _focal_hess(double al, double gamma, double gs, double m, doubl
 cdef inline RowR softmax_focal_loss_row_h(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
                                           const double* alpha, real* g, real* h, double gs,
                                           Consts kc, double gamma) noexcept nogil:
-    # As softmax_focal_loss_row (the same sums, so the same value and gradient bits).
     cdef double m = _row_max(x, cs, C)
     cdef double zy = x[y * cs]
     cdef double correct = _is_top1(x, cs, y, m)
     cdef double S, So, loss, r, gy
     cdef Py_ssize_t j
+    # Every gradient entry is K p_j or -K q, products of sums of positive
+    # terms: nothing cancels, so the float32-precision exp is enough (low).
     S = _exp_sums(x, cs, C, m, y, g, &So, True)
-    _focal_end(alpha[y], gamma, gs, m, zy, S, So, True, &loss, &r, &gy)
-    _focal_hess(alpha[y], gamma, gs, m, zy, S, So, g, 1, C, y, h)
-    for j in range(C):
-        g[j] = <real>(r * g[j])
-    g[y] = <real>gy
+    _focal_end(alpha[y], gamma, gs, m, zy, S, So, g != NULL, &loss, &r, &gy)
+    if h != NULL:
+        _focal_hess(alpha[y], gamma, gs, m, zy, S, So, g, 1, C, y, h)
+    if g != NULL:
+        for j in range(C):
+            g[j] = <real>(r * g[j])
+        g[y] = <real>gy
     return RowR(loss, correct)
 
 
-cdef inline void _focal_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssize_t C,
-                              const int64_t* labels, const double* alpha, real* g, real* h,
-                              const double* gs, double gamma, double* loss,
-                              double* correct) noexcept nogil:
+cdef inline RowR softmax_focal_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
+                                        const double* alpha, real* g, double gs, Consts kc,
+                                        double gamma) noexcept nogil:
+    return softmax_focal_loss_row_h(x, cs, C, y, alpha, g, NULL, gs, kc, gamma)
+
+
+cdef inline void softmax_focal_loss_rows8_h(const real* x, Py_ssize_t rs, Py_ssize_t cs,
+                                            Py_ssize_t C, const int64_t* labels,
+                                            const double* alpha, real* g, real* h,
+                                            const double* gs, Consts kc, double gamma,
+                                            double* loss, double* correct) noexcept nogil:
     # softmax_focal_loss_row for 8 rows (see _rows8_exps); gamma = 0 gives the same
     # bits as cross_entropy_class_rows8, as the row functions do. h (with g): the
     # Hessian's diagonal rows, from the tile's exps (_focal_hess).
@@ -694,18 +679,11 @@ cdef inline void softmax_focal_loss_rows8(const real* x, Py_ssize_t rs, Py_ssize
                                           const double* alpha, real* g, const double* gs,
                                           Consts kc, double gamma, double* loss,
                                           double* correct) noexcept nogil:
-    _focal_rows8(x, rs, cs, C, labels, alpha, g, NULL, gs, gamma, loss, correct)
-
-
-cdef inline void softmax_focal_loss_rows8_h(const real* x, Py_ssize_t rs, Py_ssize_t cs,
-                                            Py_ssize_t C, const int64_t* labels,
-                                            const double* alpha, real* g, real* h,
-                                            const double* gs, Consts kc, double gamma,
-                                            double* loss, double* correct) noexcept nogil:
-    _focal_rows8(x, rs, cs, C, labels, alpha, g, h, gs, gamma, loss, correct)
+    softmax_focal_loss_rows8_h(x, rs, cs, C, labels, alpha, g, NULL, gs, kc, gamma, loss, correct)
 
 
 # ---- cross_entropy_with_prior ----
+
 
 cdef inline Consts cross_entropy_with_prior_consts(Py_ssize_t C, const double* prior,
                                                    double prior_weight) noexcept nogil:
@@ -718,13 +696,6 @@ cdef inline Consts cross_entropy_with_prior_consts(Py_ssize_t C, const double* p
     return Consts(s, h)
 
 
-cdef inline RowR cross_entropy_with_prior_row(const real* x, Py_ssize_t cs, Py_ssize_t C,
-                                              Py_ssize_t y, const double* prior, real* g,
-                                              double gs, Consts kc,
-                                              double prior_weight) noexcept nogil:
-    return _softmax_class(x, cs, C, y, 1.0, prior_weight, prior, kc.a, prior_weight * kc.b, g, NULL, gs)
-
-
 cdef inline RowR cross_entropy_with_prior_row_h(const real* x, Py_ssize_t cs, Py_ssize_t C,
                                                 Py_ssize_t y, const double* prior, real* g,
                                                 real* h, double gs, Consts kc,
@@ -732,18 +703,11 @@ cdef inline RowR cross_entropy_with_prior_row_h(const real* x, Py_ssize_t cs, Py
     return _softmax_class(x, cs, C, y, 1.0, prior_weight, prior, kc.a, prior_weight * kc.b, g, h, gs)
 
 
-cdef inline void cross_entropy_with_prior_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
-                                                Py_ssize_t C,
-                                                const int64_t* labels, const double* prior,
-                                                real* g, const double* gs, Consts kc,
-                                                double prior_weight, double* loss,
-                                                double* correct) noexcept nogil:
-    cdef double a[8]
-    cdef Py_ssize_t k
-    for k in range(8):
-        a[k] = 1.0
-    _softmax_class_rows8(x, rs, cs, C, labels, a, prior_weight, prior, kc.a, prior_weight * kc.b, g,
-                         NULL, gs, loss, correct)
+cdef inline RowR cross_entropy_with_prior_row(const real* x, Py_ssize_t cs, Py_ssize_t C,
+                                              Py_ssize_t y, const double* prior, real* g,
+                                              double gs, Consts kc,
+                                              double prior_weight) noexcept nogil:
+    return cross_entropy_with_prior_row_h(x, cs, C, y, prior, g, NULL, gs, kc, prior_weight)
 
 
 cdef inline void cross_entropy_with_prior_rows8_h(const real* x, Py_ssize_t rs, Py_ssize_t cs,
@@ -760,6 +724,17 @@ cdef inline void cross_entropy_with_prior_rows8_h(const real* x, Py_ssize_t rs, 
 
 
 # ---- multilabel_soft_margin_loss ----
+
+
+cdef inline void cross_entropy_with_prior_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
+                                                Py_ssize_t C,
+                                                const int64_t* labels, const double* prior,
+                                                real* g, const double* gs, Consts kc,
+                                                double prior_weight, double* loss,
+                                                double* correct) noexcept nogil:
+    cross_entropy_with_prior_rows8_h(x, rs, cs, C, labels, prior, g, NULL, gs, kc, prior_weight,
+                                     loss, correct)
+
 
 cdef inline Consts multilabel_soft_margin_loss_consts(Py_ssize_t C,
                                                       const double* weight) noexcept nogil:
@@ -904,6 +879,7 @@ cdef inline void multilabel_soft_margin_loss_rows8_h(const real* x, Py_ssize_t r
 
 # ---- multi_margin_loss ----
 
+
 cdef inline Consts multi_margin_loss_consts(Py_ssize_t C, const double* weight, double p,
                                             double margin) noexcept nogil:
     return _no_consts()
@@ -950,6 +926,7 @@ cdef inline RowR multi_margin_loss_row_h(const real* x, Py_ssize_t cs, Py_ssize_
 
 
 # ---- accuracy (a metric: the row "loss" is 1 if correct) ----
+
 
 cdef inline Consts accuracy_consts(Py_ssize_t C, double k) noexcept nogil:
     return _no_consts()

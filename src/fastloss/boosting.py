@@ -424,6 +424,26 @@ class _LightGBMObjective(_Objective):
         return g_nc, h_nc
 
 
+# The Parameters section of both factories ({library}: the booster's name).
+_DOC_PARAMETERS = """\
+    Parameters
+    ----------
+    name : str
+        The loss, one of ``fastloss.boosting.SUPPORTED`` (e.g. ``"sigmoid_focal_loss"``,
+        ``"cross_entropy"``, ``"quantile_loss"``).
+    hessian : {{"auto", "exact", "unit"}}, default "auto"
+        The second-order statistic passed to {library} (see Notes).
+    n_threads : int, optional
+        Threads of the loss kernel (default: fastloss's, ``omp_get_max_threads()``).
+        The booster runs its own OpenMP threads in between: on a machine with few
+        cores, give both the same number.
+    **options
+        The loss's parameters, e.g. ``alpha=0.5, gamma=1.0`` for
+        ``sigmoid_focal_loss``, ``weight=``, ``label_smoothing=`` for
+        ``cross_entropy``; checked now (an unknown name is a TypeError, a bad value
+        a ValueError), not in the first round.
+"""
+
 _DOC_CONVENTIONS = """\
     Conventions (the libraries' own objectives'):
 
@@ -447,23 +467,7 @@ def xgboost_objective(name: str, *, hessian: str = "auto", n_threads: int | None
                       **options: Any):
     """A fastloss loss as a custom objective of ``xgboost.train``.
 
-    Parameters
-    ----------
-    name : str
-        The loss, one of ``fastloss.boosting.SUPPORTED`` (e.g. ``"sigmoid_focal_loss"``,
-        ``"cross_entropy"``, ``"quantile_loss"``).
-    hessian : {"auto", "exact", "unit"}, default "auto"
-        The second-order statistic passed to XGBoost (see Notes).
-    n_threads : int, optional
-        Threads of the loss kernel (default: fastloss's, ``omp_get_max_threads()``).
-        The booster runs its own OpenMP threads in between: on a machine with few
-        cores, give both the same number.
-    **options
-        The loss's parameters, e.g. ``alpha=0.5, gamma=1.0`` for
-        ``sigmoid_focal_loss``, ``weight=``, ``label_smoothing=`` for
-        ``cross_entropy``; checked now (an unknown name is a TypeError, a bad value
-        a ValueError), not in the first round.
-
+{parameters}
     Returns
     -------
     callable
@@ -513,23 +517,7 @@ def lightgbm_objective(name: str, *, hessian: str = "auto", n_threads: int | Non
                        **options: Any):
     """A fastloss loss as a custom objective of ``lightgbm.train`` (LightGBM 4).
 
-    Parameters
-    ----------
-    name : str
-        The loss, one of ``fastloss.boosting.SUPPORTED`` (e.g. ``"sigmoid_focal_loss"``,
-        ``"cross_entropy"``, ``"quantile_loss"``).
-    hessian : {"auto", "exact", "unit"}, default "auto"
-        The second-order statistic passed to LightGBM (see Notes).
-    n_threads : int, optional
-        Threads of the loss kernel (default: fastloss's, ``omp_get_max_threads()``).
-        The booster runs its own OpenMP threads in between: on a machine with few
-        cores, give both the same number.
-    **options
-        The loss's parameters, e.g. ``alpha=0.5, gamma=1.0`` for
-        ``sigmoid_focal_loss``, ``weight=``, ``label_smoothing=`` for
-        ``cross_entropy``; checked now (an unknown name is a TypeError, a bad value
-        a ValueError), not in the first round.
-
+{parameters}
     Returns
     -------
     callable
@@ -576,8 +564,10 @@ def lightgbm_objective(name: str, *, hessian: str = "auto", n_threads: int | Non
     return _LightGBMObjective(name, hessian, n_threads, options)
 
 
-xgboost_objective.__doc__ = xgboost_objective.__doc__.replace(  # type: ignore[union-attr]
-    "{conventions}", _DOC_CONVENTIONS.format(factor="2 (as ``multi:softprob``)"))
-lightgbm_objective.__doc__ = lightgbm_objective.__doc__.replace(  # type: ignore[union-attr]
-    "{conventions}", _DOC_CONVENTIONS.format(
-        factor="C / (C - 1) (as ``multiclass``, after Friedman)"))
+def _fill_doc(fn, library: str, factor: str) -> None:
+    fn.__doc__ = (fn.__doc__.replace("{parameters}", _DOC_PARAMETERS.format(library=library))
+                  .replace("{conventions}", _DOC_CONVENTIONS.format(factor=factor)))
+
+
+_fill_doc(xgboost_objective, "XGBoost", "2 (as ``multi:softprob``)")
+_fill_doc(lightgbm_objective, "LightGBM", "C / (C - 1) (as ``multiclass``, after Friedman)")
