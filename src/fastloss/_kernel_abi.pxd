@@ -43,12 +43,26 @@ cdef struct RowwiseCall:
     Py_ssize_t cs
     const int64_t* labels   # class targets: N indices (others: NULL)
     int64_t ignore_index
-    const void* tgt         # dense targets: (N, C) C-contiguous (others: NULL)
-    void* g                 # (N, C) C-contiguous gradient out, or NULL
-    void* h                 # (N, C) C-contiguous Hessian diagonal out, or NULL (set only
+    const void* tgt         # dense targets: (N, C), strides below (others: NULL)
+    void* g                 # (N, C) gradient out (strides below), or NULL
+    void* h                 # (N, C) Hessian diagonal out (g's strides), or NULL (set only
                             # with g, neither overlapping x; losses with a Hessian only)
     void* lo                # N per-row losses out, or NULL
     const double* w         # N row weights, or NULL
+    # Rows in batches (an (N, C, d1, ..., dk) input as N batches of S = d1...dk rows):
+    # row i is position s = i % S of batch b = i // S; its class j is x's element
+    # b xbs + s rs + j cs, g's and h's b gbs + s grs + j gcs, a dense target's
+    # b tbs + s trs + j tcs. An (N, C) input: S = N, xbs = gbs = tbs = 0, g, h and
+    # tgt C-contiguous (grs = trs = C, gcs = tcs = 1).
+    Py_ssize_t S
+    Py_ssize_t xbs
+    Py_ssize_t gbs
+    Py_ssize_t grs
+    Py_ssize_t gcs
+    Py_ssize_t tbs
+    Py_ssize_t trs
+    Py_ssize_t tcs
+    int batched             # 1 for an (N, C, d1, ..., dk) input (wider 8-row tiles)
     double gscale
     int n_threads
     const double* cols[MAX_COLS]   # C entries each

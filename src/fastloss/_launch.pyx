@@ -159,16 +159,37 @@ cdef class PointwiseKernel(_Kernel):
         return total
 
 
+cdef Py_ssize_t _stride(cnp.ndarray a, int axis, Py_ssize_t item, str what) except? -1:
+    """Element stride of ``a`` along ``axis``."""
+    if cnp.PyArray_STRIDE(a, axis) % item:
+        raise ValueError(f"kernel argument {what} must have strides that are multiples of its itemsize")
+    return cnp.PyArray_STRIDE(a, axis) // item
+
+
+cdef cnp.ndarray _batched_like(object a, str what, int typenum, cnp.ndarray x, bint writable):
+    """A (B, C, S) array of x's shape (any element strides), or None."""
+    if a is None:
+        return None
+    cdef cnp.ndarray arr = _array(a, what, typenum, 3, writable)
+    cdef int d
+    for d in range(3):
+        if cnp.PyArray_DIM(arr, d) != cnp.PyArray_DIM(x, d):
+            raise ValueError(f"kernel argument {what} must have shape {(<object>x).shape}, got {(<object>arr).shape}")
+    return arr
+
+
 cdef class RowwiseKernel(_Kernel):
     """``kernel(x, target, [ignore_index,] grad, loss_out, weight, gscale, n_threads,
     *vectors, *params) -> (sum_i w_i l_i, rows whose top-1 prediction is right)``
-    for a non-empty (N, C) input of any strides; ``hess=`` (keyword, kernels of
-    losses with a Hessian): None or (N, C) C-contiguous, only with ``grad``, and
-    neither may overlap x. ``target``: N int64 class indices
-    then ``ignore_index`` (class kernels), or an (N, C) C-contiguous array of the
-    input's dtype. ``grad``: None or (N, C) C-contiguous; ``loss_out``: None or
-    N values; ``weight``: None or N float64 row weights; ``vectors``: float64
-    arrays of C entries."""
+    for a non-empty (N, C) input of any strides, or a (B, C, S) one (B batches of S
+    rows: N = B S rows, row i = position i % S of batch i // S); ``hess=`` (keyword,
+    kernels of losses with a Hessian): None or like ``grad``, only with ``grad``,
+    and neither may overlap x. ``target``: N int64 class indices then
+    ``ignore_index`` (class kernels), or an array of the input's dtype and shape
+    (C-contiguous for an (N, C) input). ``grad``: None or of the input's shape
+    (C-contiguous for an (N, C) input, any strides for a (B, C, S) one);
+    ``loss_out``: None or N values; ``weight``: None or N float64 row weights;
+    ``vectors``: float64 arrays of C entries."""
 
     cdef rowwise_fn fn
     cdef bint classes
@@ -178,18 +199,30 @@ cdef class RowwiseKernel(_Kernel):
         cdef Py_ssize_t first = 3 if self.classes else 2
         cdef Py_ssize_t vec = self._check_count(args, first + 5)
         cdef RowwiseCall c
-        cdef cnp.ndarray x = _array(args[0], "x", self.typenum, 2, False)
+        # x: (N, C), or (B, C, S) for a batched layout
+        cdef int ndim = 3 if cnp.PyArray_Check(args[0]) and (<cnp.ndarray>args[0]).ndim == 3 else 2
+        cdef cnp.ndarray x = _array(args[0], "x", self.typenum, ndim, False)
         cdef Py_ssize_t item = cnp.PyArray_ITEMSIZE(x)
-        c.N = cnp.PyArray_DIM(x, 0)
+        cdef bint batched = cnp.PyArray_NDIM(x) == 3
+        cdef cnp.ndarray arr
         c.C = cnp.PyArray_DIM(x, 1)
+        if batched:
+            c.S = cnp.PyArray_DIM(x, 2)
+            c.N = cnp.PyArray_DIM(x, 0) * c.S
+            c.xbs = _stride(x, 0, item, "x")
+            c.rs = _stride(x, 2, item, "x")
+        else:
+            c.N = cnp.PyArray_DIM(x, 0)
+            c.S = c.N
+            c.xbs = 0
+            c.rs = _stride(x, 0, item, "x")
+        c.cs = _stride(x, 1, item, "x")
+        c.batched = batched
         if c.N == 0 or c.C == 0:
             raise ValueError(f"kernel {self.name} needs a non-empty input")
-        if cnp.PyArray_STRIDE(x, 0) % item or cnp.PyArray_STRIDE(x, 1) % item:
-            raise ValueError("kernel argument x must have strides that are multiples of its itemsize")
-        c.rs = cnp.PyArray_STRIDE(x, 0) // item
-        c.cs = cnp.PyArray_STRIDE(x, 1) // item
         c.x = cnp.PyArray_DATA(x)
         cdef Py_ssize_t nc = c.N * c.C
+        c.tbs, c.trs, c.tcs = 0, c.C, 1
         if self.classes:
             c.labels = <const int64_t*>_contiguous(args[1], "target", cnp.NPY_INT64, 1, c.N, False)
             c.ignore_index = args[2]
@@ -197,18 +230,39 @@ cdef class RowwiseKernel(_Kernel):
         else:
             c.labels = NULL
             c.ignore_index = -1
-            c.tgt = _contiguous(args[1], "target", self.typenum, 2, nc, False)
-            if cnp.PyArray_DIM(<cnp.ndarray>args[1], 0) != c.N:
-                raise ValueError(f"kernel argument target must have shape {(c.N, c.C)}")
-        c.g = _contiguous(args[first], "grad", self.typenum, 2, nc, True)
-        if c.g != NULL and cnp.PyArray_DIM(<cnp.ndarray>args[first], 0) != c.N:
-            raise ValueError(f"kernel argument grad must have shape {(c.N, c.C)}")
-        c.h = _contiguous(hess, "hess", self.typenum, 2, nc, True)
-        if c.h != NULL:
-            if not self.hessian:
-                raise ValueError(f"kernel {self.name} has no Hessian")
-            if c.g == NULL or cnp.PyArray_DIM(<cnp.ndarray>hess, 0) != c.N:
+            if batched:
+                arr = _batched_like(args[1], "target", self.typenum, x, False)
+                c.tgt = cnp.PyArray_DATA(arr)
+                c.tbs = _stride(arr, 0, item, "target")
+                c.tcs = _stride(arr, 1, item, "target")
+                c.trs = _stride(arr, 2, item, "target")
+            else:
+                c.tgt = _contiguous(args[1], "target", self.typenum, 2, nc, False)
+                if cnp.PyArray_DIM(<cnp.ndarray>args[1], 0) != c.N:
+                    raise ValueError(f"kernel argument target must have shape {(c.N, c.C)}")
+        c.gbs, c.grs, c.gcs = 0, c.C, 1
+        if batched:
+            arr = _batched_like(args[first], "grad", self.typenum, x, True)
+            c.g = NULL if arr is None else cnp.PyArray_DATA(arr)
+            if arr is not None:
+                c.gbs = _stride(arr, 0, item, "grad")
+                c.gcs = _stride(arr, 1, item, "grad")
+                c.grs = _stride(arr, 2, item, "grad")
+            arr = _batched_like(hess, "hess", self.typenum, x, True)
+            c.h = NULL if arr is None else cnp.PyArray_DATA(arr)
+            if c.h != NULL and (c.g == NULL or _stride(arr, 0, item, "hess") != c.gbs
+                                or _stride(arr, 1, item, "hess") != c.gcs
+                                or _stride(arr, 2, item, "hess") != c.grs):
+                raise ValueError(f"kernel {self.name}: hess needs grad, both of one layout")
+        else:
+            c.g = _contiguous(args[first], "grad", self.typenum, 2, nc, True)
+            if c.g != NULL and cnp.PyArray_DIM(<cnp.ndarray>args[first], 0) != c.N:
+                raise ValueError(f"kernel argument grad must have shape {(c.N, c.C)}")
+            c.h = _contiguous(hess, "hess", self.typenum, 2, nc, True)
+            if c.h != NULL and (c.g == NULL or cnp.PyArray_DIM(<cnp.ndarray>hess, 0) != c.N):
                 raise ValueError(f"kernel {self.name}: hess needs grad, both of shape {(c.N, c.C)}")
+        if c.h != NULL and not self.hessian:
+            raise ValueError(f"kernel {self.name} has no Hessian")
         c.lo = _contiguous(args[first + 1], "loss_out", self.typenum, 1, c.N, True)
         c.w = <const double*>_contiguous(args[first + 2], "weight", cnp.NPY_FLOAT64, 1, c.N, False)
         c.gscale = args[first + 3]

@@ -281,7 +281,12 @@ cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_s
 
 
 cdef enum:
+    # Rows of an (N, C) input take the tiles up to ROWS8_MAX_C classes (beyond, the row
+    # path's vector loops over the classes are as fast). A batched input's rows are
+    # positions d (class axis strided, positions contiguous): there the tile's loads
+    # are the contiguous ones and the row path's strided, so tiles go to ROWS8_TILE_C.
     ROWS8_MAX_C = 16
+    ROWS8_TILE_C = 64
 
 
 cdef inline bint labels_ok8(const int64_t* labels, int64_t ignore_index,
@@ -345,6 +350,15 @@ cdef inline void _rows8_store(const real* t, Py_ssize_t C, real* g) noexcept nog
             g[k * C + j] = t[j * 8 + k]
 
 
+cdef inline void rows8_scatter(const real* t, Py_ssize_t C, real* g, Py_ssize_t grs,
+                               Py_ssize_t gcs) noexcept nogil:
+    # 8 contiguous rows of C (a tile's output) to rows k of g at k grs + j gcs.
+    cdef Py_ssize_t j, k
+    for j in range(C):
+        for k in range(8):
+            g[k * grs + j * gcs] = t[k * C + j]
+
+
 cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
                                       Py_ssize_t C, const int64_t* labels,
                                       const double* a, double b, const double* v, double V,
@@ -354,8 +368,8 @@ cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t c
     # loss[k], correct[k] and, if g is not NULL, the gradient rows (g may be x:
     # x is read into the tile before g is written), and if h is set too, the
     # Hessian's diagonal rows (h not overlapping x).
-    cdef real t[8 * ROWS8_MAX_C]   # the data's type: float32 rows fill 8 lanes of a vector
-    cdef real th[8 * ROWS8_MAX_C]
+    cdef real t[8 * ROWS8_TILE_C]   # the data's type: float32 rows fill 8 lanes of a vector
+    cdef real th[8 * ROWS8_TILE_C]
     cdef double inv_s[8]
     cdef double rest[8]
     cdef double e
@@ -644,7 +658,7 @@ cdef inline void softmax_focal_loss_rows8_h(const real* x, Py_ssize_t rs, Py_ssi
     # softmax_focal_loss_row for 8 rows (see _rows8_exps); gamma = 0 gives the same
     # bits as cross_entropy_class_rows8, as the row functions do. h (with g): the
     # Hessian's diagonal rows, from the tile's exps (_focal_hess).
-    cdef real t[8 * ROWS8_MAX_C]   # the data's type: float32 rows fill 8 lanes of a vector
+    cdef real t[8 * ROWS8_TILE_C]   # the data's type: float32 rows fill 8 lanes of a vector
     cdef double m[8]
     cdef double S[8]
     cdef double So[8]
