@@ -22,6 +22,7 @@ import numpy as np
 
 from . import _counts, _dispatch, _docs, _fastpath
 from ._registry import LOSSES, REGISTRY, LossSpec
+from ._rowlayout import SpatialRows
 from ._threads import resolve_n_threads
 from ._validation import (
     pow2_normalized,
@@ -154,8 +155,9 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
     return call_result(value, grad if return_grad else None, n_correct if want_acc else None, hess)
 
 
-def _class_target(spec, target, x, ignore_index):
-    """("class", int64 indices) or ("prob"/"real", target array of x's shape)."""
+def _class_target(spec, target, x, rows_shape, ignore_index):
+    """("class", int64 indices of shape rows_shape) or ("prob"/"real", target array of
+    x's shape), x being the input as the caller shaped it."""
     tdt = as_array(target, "target").dtype
     accepts_prob = spec.target == "class_or_prob"
     if accepts_prob and tdt.kind == "f" and np.shape(target) != x.shape:
@@ -169,12 +171,16 @@ def _class_target(spec, target, x, ignore_index):
     if spec.binary_input and x.shape[1] == 1 and tdt.kind == "f":
         # binary logits with the float 0/1 targets that binary_cross_entropy_with_logits takes
         return "class", as_binary_target(target, x.shape[0])
-    n_classes = max(x.shape[1], 2) if spec.binary_input else x.shape[1]
-    return "class", as_class_target(target, x.shape, n_classes, ignore_index, accepts_prob)
+    n_classes = x.shape[1] if x.ndim >= 2 else x.size
+    n_classes = max(n_classes, 2) if spec.binary_input else n_classes
+    if x.ndim < 2 and np.shape(target) == (1,):  # an unbatched row's index, as torch takes it
+        target = as_array(target, "target").reshape(())
+    return "class", as_class_target(target, x.shape, n_classes, ignore_index, accepts_prob,
+                                    rows_shape)
 
 
-def _denominator(spec, kind, t, sw, class_weight, ignore_index):
-    """What reduction="mean" divides by (see LossSpec.mean_over)."""
+def _denominator(spec, kind, t, sw, class_weight, ignore_index, n_rows):
+    """What reduction="mean" divides by (see LossSpec.mean_over); t and sw per row."""
     if kind != "class" or spec.mean_over == "rows":
         d = None
     else:
@@ -182,46 +188,73 @@ def _denominator(spec, kind, t, sw, class_weight, ignore_index):
         if spec.mean_over == "target_weight" and class_weight is not None:
             d = np.where(d, class_weight[np.where(d, t, 0)], 0.0)
     if d is None:
-        return float(t.shape[0]) if sw is None else float(sw.sum())
+        return float(n_rows) if sw is None else float(sw.sum())
     return float(np.sum(d, dtype=np.float64)) if sw is None else float(np.dot(sw, d))
 
 
 def _rowwise_call(spec, kernels, a):
-    x = as_float_matrix(a[spec.input_name], spec.input_name, spec.binary_input)
+    xin = as_float_matrix(a[spec.input_name], spec.input_name, spec.binary_input, spec.shapes)
+    # The rows: (N,) of an (N, C) input, () of an unbatched (C,) row or 0-d score (one
+    # row), (N, d1, ..., dk) of an (N, C, d1, ..., dk) input (one per position).
+    rows_shape = xin.shape[:1] + xin.shape[2:] if xin.ndim >= 2 else ()
+    n_rows = math.prod(rows_shape)
     reduction = check_reduction(a["reduction"], spec)
     params = {p.name: check_param(p, a[p.name]) for p in spec.params}
-    n_rows, n_classes = x.shape
+    n_classes = xin.shape[1] if xin.ndim >= 2 else xin.size
     if "k" in params and params["k"] > max(n_classes, 1):  # top-k needs k classes
         raise ValueError(f"k must be at most the number of classes {n_classes}, got {params['k']}")
     nt = resolve_n_threads(a["n_threads"])
     vectors = _class_vectors(spec, a, n_classes, True)
     ignore_index = params.pop("ignore_index", None)
-    kind, t = _class_target(spec, a["target"], x, ignore_index)
+    kind, t = _class_target(spec, a["target"], xin, rows_shape, ignore_index)
     want_acc = check_flag("return_accuracy", a.get("return_accuracy", False))
     if want_acc and kind != "class":
         raise ValueError("return_accuracy=True needs class-index targets")
     sw = a.get("sample_weight")
-    sw = None if sw is None else as_sample_weight(sw, x)
+    if sw is not None and xin.ndim < 2:
+        raise ValueError("sample_weight needs a batch: the input is one unbatched row; pass "
+                         "input[None] and target[None] with sample_weight of shape (1,)")
+    sw = None if sw is None else as_sample_weight(sw, xin)
     if reduction == "mean" and sw is not None:
         sw = pow2_normalized(sw)
     return_grad = spec.differentiable and a["return_grad"]
     want_hess = _want_hessian(spec, a)
     out = a.get("out")
-    grad, hess = check_outs(out, x, want_hess)
-    if hess is not None:
+    grad, hess = check_outs(out, xin, want_hess) if out is not None else (None, None)
+    if out is not None and hess is not None:
         # The Hessian's row functions read the row again after writing the gradient:
         # the input must not overlap either buffer.
-        if any(np.may_share_memory(x, b) for b in (grad, hess) if b is not None):
-            x = x.copy()
-        if kind != "class" and any(np.may_share_memory(t, b) for b in (grad, hess) if b is not None):
+        if any(np.may_share_memory(xin, b) for b in (grad, hess)):
+            xin = xin.copy()
+        if kind != "class" and any(np.may_share_memory(t, b) for b in (grad, hess)):
             t = t.copy()
     if out is not None:
         return_grad = True
-        x = separate_from_out(grad, x)
+        xin = separate_from_out(grad, xin)
         t = t if kind == "class" else separate_from_out(grad, t)
-    elif return_grad or hess is not None:
+    elif return_grad or want_hess:
         return_grad = True
-        grad = np.empty(x.shape, x.dtype)
+    x = xin
+    if xin.ndim < 2:
+        x = xin.reshape(1, -1)
+        t = t.reshape(1, -1) if kind != "class" else t.reshape(1)
+
+    lay = None
+    if xin.ndim > 2:
+        lay = SpatialRows(x, natural=out is not None)
+        if not lay.fits or any(b is not None and not lay.holds(b) for b in (grad, hess)):
+            x = np.ascontiguousarray(x)  # a layout no (B, C, S) view describes
+            lay = SpatialRows(x, natural=True)
+    if return_grad and out is None:  # in the input's layout
+        grad = lay.empty(x) if lay else np.empty(xin.shape, x.dtype)
+        hess = (lay.empty(x) if lay else np.empty(xin.shape, x.dtype)) if want_hess else None
+    if lay:
+        kx, kg, kh = lay.view(x), *(None if b is None else lay.view(b) for b in (grad, hess))
+        kt = lay.rows(t, np.int64) if kind == "class" else lay.view(t)
+        ksw = None if sw is None else lay.row_weights(sw)
+    else:
+        kx, kt, ksw = x, t, sw
+        kg, kh = (None if b is None else b.reshape(x.shape) for b in (grad, hess))
 
     # PyTorch's weighted mean divides by the target classes' `weight` (if given).
     class_weight = None
@@ -230,22 +263,24 @@ def _rowwise_call(spec, kernels, a):
         if reduction == "mean" and kind == "class":  # sum(w[t] l) / sum(w[t]): scale-free
             vectors[i] = pow2_normalized(vectors[i])
         class_weight = vectors[i]
-    denom = _denominator(spec, kind, t, sw, class_weight, ignore_index)
+    denom = _denominator(spec, kind, kt, ksw, class_weight, ignore_index, n_rows)
     if reduction == "mean" and sw is not None and n_rows and not sw.any():
         raise ValueError("sample_weight sums to zero: reduction='mean' is undefined")
     gscale = (1.0 / denom if denom else 0.0) if reduction == "mean" else 1.0
-    loss_out = np.zeros(n_rows, x.dtype) if reduction == "none" else None
+    loss_rows = np.zeros(n_rows, x.dtype) if reduction == "none" else None
 
     total, correct = 0.0, 0.0
     if x.size:
-        targs = (t, -1 if ignore_index is None else ignore_index) if kind == "class" else (t,)
-        total, correct = kernels[kind, x.dtype](x, *targs, grad, loss_out, sw, gscale, nt,
-                                                *vectors, *params.values(), hess=hess)
+        targs = (kt, -1 if ignore_index is None else ignore_index) if kind == "class" else (kt,)
+        total, correct = kernels[kind, x.dtype](kx, *targs, kg, loss_rows, ksw, gscale, nt,
+                                                *vectors, *params.values(), hess=kh)
     elif grad is not None:
         grad[...] = 0
         if hess is not None:
             hess[...] = 0
-    return rowwise_result(reduction, total, denom, loss_out, grad if return_grad else None,
+    if loss_rows is not None:
+        loss_rows = lay.unrows(loss_rows) if lay else loss_rows.reshape(rows_shape)
+    return rowwise_result(reduction, total, denom, loss_rows, grad if return_grad else None,
                           int(correct) if want_acc else None, hess)
 
 

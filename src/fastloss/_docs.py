@@ -57,7 +57,9 @@ def _array_param_lines(spec: LossSpec) -> list[str]:
     lines = []
     for a in spec.array_params:
         lines.append(f"{a.name} : array_like of shape (C,){'' if a.required else ', optional'}")
-        lines.append(f"    {a.doc} C is the length of the input's last axis."
+        axis = ("the input's class axis (axis 1 of a 2-D or larger input)" if "spatial" in spec.shapes
+                else "the input's last axis")
+        lines.append(f"    {a.doc} C is the length of {axis}."
                      + ("" if a.required else f" None: {a.fill} for every class."))
     return lines
 
@@ -191,6 +193,18 @@ _N_THREADS = [
 ]
 
 
+# What LossSpec.shapes admits besides (N, C), as the docstrings say it.
+_SHAPE_DOCS = {
+    "unbatched": " Or shape (C,): one unbatched row (target: a 0-d class index, or a (C,) "
+                 "row; reduction 'none' gives a 0-d value).",
+    "scalar": " Or a 0-d score: one row of one class.",
+    "spatial": " Or shape (N, C, d1, ..., dk): a row of C scores at each of the d1...dk "
+               "positions of each sample (class targets (N, d1, ..., dk); 'none' gives that "
+               "shape; 'mean' averages over the positions; the gradient comes back in the "
+               "input's layout, computed without a transposed copy).",
+}
+
+
 def docstring(spec: LossSpec, examples: list[str] | None = None) -> str:
     """The numpydoc docstring of ``fastloss.<loss>``; ``examples`` replaces its
     Examples section (the PyTorch and Dask wrappers show their own)."""
@@ -200,7 +214,8 @@ def docstring(spec: LossSpec, examples: list[str] | None = None) -> str:
     lines += ["Parameters", "----------", f"{x} : array_like of float32 or float64"]
     if rowwise:
         lines.append("    Shape (N, C): N rows (samples) of C class scores; any strides."
-                     + (" Or shape (N,): one binary logit per row." if spec.binary_input else ""))
+                     + (" Or shape (N,): one binary logit per row." if spec.binary_input else "")
+                     + "".join(_SHAPE_DOCS[s] for s in spec.shapes))
     else:
         lines.append("    Any shape; the first axis is the row (sample) axis.")
     if spec.target != "none":

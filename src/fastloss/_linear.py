@@ -274,7 +274,7 @@ def linear_cross_entropy(input, weight, target, bias=None, *, class_weight=None,
             cw = pow2_normalized(cw)
         if sw is not None and n_rows and not sw.any():
             raise ValueError("sample_weight sums to zero: reduction='mean' is undefined")
-    denom = _api._denominator(_CE, "class", t, sw, cw, ignore)
+    denom = _api._denominator(_CE, "class", t, sw, cw, ignore, n_rows)
     gscale = (1.0 / denom if denom else 0.0) if reduction == "mean" else 1.0
     vector = cw if cw is not None else np.ones(n_classes)
     kernel = _api.KERNELS["cross_entropy"]["class", x.dtype]

@@ -118,6 +118,11 @@ class LossSpec:
     accuracy_option: bool = False
     # A rowwise spec that also takes (N,) input as N rows of one binary logit.
     binary_input: bool = False
+    # Rowwise: input shapes besides (N, C), as PyTorch takes them. "unbatched": a
+    # (C,) row (target: a 0-d class index, or a (C,) row); "scalar": a 0-d score
+    # (one row of one class); "spatial": (N, C, d1, ..., dk), one row of C scores per
+    # position (class targets (N, d1, ..., dk), per-position losses for "none").
+    shapes: tuple[str, ...] = ()
     # Its class-target (or real-target) row function has an 8-rows-at-once variant
     # ``<kernel>_rows8`` in _rowwise_math.pxd, used for rows of few classes (real
     # targets: contiguous rows only).
@@ -449,6 +454,7 @@ LOSSES: tuple[LossSpec, ...] = (
     # ---- classification: rowwise ((N, C) class scores) ----
     LossSpec(
         name="cross_entropy",
+        shapes=("unbatched", "spatial"),
         rows8=True,
         family="classification",
         kind="rowwise",
@@ -475,6 +481,7 @@ LOSSES: tuple[LossSpec, ...] = (
     ),
     LossSpec(
         name="nll_loss",
+        shapes=("unbatched", "spatial"),
         family="classification",
         kind="rowwise",
         target="class",
@@ -490,6 +497,7 @@ LOSSES: tuple[LossSpec, ...] = (
     ),
     LossSpec(
         name="softmax_focal_loss",
+        shapes=("unbatched", "spatial"),
         rows8=True,
         family="classification",
         kind="rowwise",
@@ -515,6 +523,7 @@ LOSSES: tuple[LossSpec, ...] = (
     ),
     LossSpec(
         name="cross_entropy_with_prior",
+        shapes=("unbatched", "spatial"),
         rows8=True,
         family="classification",
         kind="rowwise",
@@ -536,6 +545,7 @@ LOSSES: tuple[LossSpec, ...] = (
     ),
     LossSpec(
         name="multilabel_soft_margin_loss",
+        shapes=("unbatched",),
         family="classification",
         rows8=True,
         kind="rowwise",
@@ -553,6 +563,7 @@ LOSSES: tuple[LossSpec, ...] = (
     ),
     LossSpec(
         name="multi_margin_loss",
+        shapes=("unbatched", "scalar"),
         family="classification",
         kind="rowwise",
         target="class",

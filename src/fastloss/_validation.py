@@ -60,16 +60,25 @@ def as_float_input(a: object, name: str) -> np.ndarray:
     return _aligned(np.asarray(arr, dtype=arr.dtype.newbyteorder("="), order="C"))
 
 
-def as_float_matrix(a: object, name: str, binary_input: bool = False) -> np.ndarray:
+def as_float_matrix(a: object, name: str, binary_input: bool = False,
+                    shapes: tuple[str, ...] = ()) -> np.ndarray:
     """An (N, C) float32/float64 array of any strides (copied only if its byte
     order is not native or a stride is not a multiple of the item size).
-    ``binary_input``: an (N,) array is taken as N rows of one binary logit."""
+    ``binary_input``: an (N,) array is taken as N rows of one binary logit.
+    ``shapes`` admits more (returned as they are): "unbatched" a (C,) row,
+    "scalar" a 0-d score, "spatial" (N, C, d1, ..., dk)."""
     arr = _float_array(a, name)
     if binary_input and arr.ndim == 1:
         arr = arr[:, None]
-    if arr.ndim != 2:
-        raise ValueError(f"{name} must be 2-D (N, C){' or 1-D (N,)' if binary_input else ''}, "
-                         f"got shape {arr.shape}")
+    ok = (arr.ndim == 2 or arr.ndim == 1 and "unbatched" in shapes
+          or arr.ndim == 0 and "scalar" in shapes or arr.ndim > 2 and "spatial" in shapes)
+    if not ok:
+        also = ([" or 1-D (N,)"] if binary_input else []) + [
+            {"unbatched": " or (C,) (one unbatched row)", "scalar": " or 0-d (one score)",
+             "spatial": " or (N, C, d1, ..., dk) (a class score per position)"}[k] for k in shapes]
+        raise ValueError(f"{name} must be 2-D (N, C){''.join(also)}, got shape {arr.shape}")
+    if arr.ndim > 2 and arr.shape[1] == 0:
+        raise ValueError(f"{name} has shape {arr.shape}: its class axis (axis 1) is empty")
     if not arr.dtype.isnative or any(st % arr.itemsize for st in arr.strides):
         arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
     return _aligned(arr)
@@ -100,14 +109,15 @@ def check_range(x: np.ndarray, name: str, low: float, high: float) -> None:
 
 
 def as_class_target(a: object, x_shape: tuple, n_classes: int, ignore_index: int | None,
-                    accepts_prob: bool = False) -> np.ndarray:
+                    accepts_prob: bool = False, rows_shape: tuple | None = None) -> np.ndarray:
     """Class indices of any integer dtype as int64, every one in [0, n_classes) or
     equal to ``ignore_index``; checked in the original dtype, before any conversion
-    could wrap a value (a uint64 above 2**63, 2**40 in int64). ``x_shape`` (the
-    input's) and ``accepts_prob`` (probability rows are the loss's other target)
-    only shape the advice of the errors."""
+    could wrap a value (a uint64 above 2**63, 2**40 in int64). The shape must be
+    ``rows_shape`` (default (N,), N = x_shape[0]); ``x_shape`` (the input's) and
+    ``accepts_prob`` (probability rows are the loss's other target) only shape the
+    advice of the errors."""
     arr = as_array(a, "target")
-    n_rows = x_shape[0]
+    rows_shape = (x_shape[0],) if rows_shape is None else tuple(rows_shape)
     if arr.dtype.kind == "b":
         arr = arr.astype(np.int8)
     one_hot = arr.shape == tuple(x_shape) and len(x_shape) == 2 and x_shape[1] > 1
@@ -123,19 +133,25 @@ def as_class_target(a: object, x_shape: tuple, n_classes: int, ignore_index: int
             advice = "class indices are integers"
         raise TypeError(f"target must hold integer class indices (any integer dtype), got dtype "
                         f"{_describe(arr.dtype)}: {advice}")
-    if arr.shape != (n_rows,):
+    if arr.shape != rows_shape:
         hint = (f": one-hot rows take their class indices with target.argmax(axis=1){prob}"
                 if one_hot else "")
-        raise ValueError(f"target of class indices must have shape ({n_rows},), got shape "
+        if len(x_shape) > 2:
+            hint = (f" (the input's shape without its class axis 1: one index per position)"
+                    f"{'; probability targets need the input shape ' + str(tuple(x_shape)) if accepts_prob else ''}")
+        elif len(x_shape) < 2:
+            hint = " (a 0-d index: the input is one unbatched row)"
+        raise ValueError(f"target of class indices must have shape {rows_shape}, got shape "
                          f"{arr.shape}{hint}")
     if arr.size and (arr.min() < 0 or arr.max() >= n_classes):
         bad = (arr < 0) | (arr >= n_classes)
         if ignore_index is not None:
             bad &= arr != ignore_index
         if bad.any():
-            i = int(np.flatnonzero(bad)[0])
+            i = np.unravel_index(int(np.flatnonzero(bad)[0]), arr.shape)
+            at = "" if not i else f"[{', '.join(str(int(k)) for k in i)}]"
             extra = "" if ignore_index is None else f" and is not ignore_index={ignore_index}"
-            raise ValueError(f"target[{i}] = {arr[i]} is not a class index in [0, {n_classes}){extra}")
+            raise ValueError(f"target{at} = {arr[i]} is not a class index in [0, {n_classes}){extra}")
     return _aligned(np.ascontiguousarray(arr, dtype=np.int64))
 
 

@@ -64,12 +64,12 @@ def _block_denominator(spec, a, x, t, w, reduction):
     if spec.kind == "rowwise":
         x = _api.as_float_matrix(x, spec.input_name, spec.binary_input)
         ignore_index = a.get("ignore_index")
-        kind, tt = _api._class_target(spec, t, x, ignore_index)
+        kind, tt = _api._class_target(spec, t, x, x.shape[:1], ignore_index)
         vectors = _api._class_vectors(spec, a, x.shape[1], True)
         weight = (vectors[0] if spec.mean_over == "target_weight"
                   and a.get(spec.array_params[0].name) is not None else None)
         sw = None if w is None else _api.as_sample_weight(w, x)
-        return _api._denominator(spec, kind, tt, sw, weight, ignore_index)
+        return _api._denominator(spec, kind, tt, sw, weight, ignore_index, x.shape[0])
     raise NotImplementedError(f"fastloss.dask: no 'mean' rule for loss kind {spec.kind!r}")
 
 

@@ -275,6 +275,9 @@ def _rowwise(rowfn):
     def loss(input, target, *args, reduction=spec.default_reduction, sample_weight=None,
              return_hessian=False, **params):
         x = np.asarray(input, dtype=np.float64)
+        if x.ndim != 2 and not (x.ndim == 1 and spec.binary_input):
+            return _as_rows(loss, x, np.asarray(target), args, reduction, sample_weight,
+                            return_hessian, params)
         if x.ndim == 1 and spec.binary_input:
             x = x[:, None]
         kwargs = {**spec.defaults, **{a.name: None for a in spec.array_params},
@@ -319,6 +322,26 @@ def _rowwise(rowfn):
         return value, s[:, None] * g / den
 
     return loss
+
+
+def _as_rows(loss, x, t, args, reduction, sample_weight, return_hessian, params):
+    """A row-wise loss of an input other than (N, C), by moving its rows to an (M, C) one:
+    (C,) and 0-d (one row), (N, C, d1, ..., dk) (a row per position, class axis last)."""
+    if x.ndim < 2:
+        xr, tr, sw, rows = x.reshape(1, -1), t.reshape((1, -1) if t.ndim == x.ndim else 1), None, ()
+        back = lambda d: d.reshape(x.shape)  # noqa: E731
+    else:
+        c, rows = x.shape[1], x.shape[:1] + x.shape[2:]
+        xr = np.moveaxis(x, 1, -1).reshape(-1, c)
+        tr = np.moveaxis(t, 1, -1).reshape(-1, c) if t.shape == x.shape else t.reshape(-1)
+        sw = None if sample_weight is None else np.repeat(
+            np.asarray(sample_weight, np.float64), int(np.prod(x.shape[2:])))
+        back = lambda d: np.moveaxis(d.reshape(rows + (c,)), -1, 1)  # noqa: E731
+    value, *derivs = loss(xr, tr, *args, reduction=reduction, sample_weight=sw,
+                          return_hessian=return_hessian, **params)
+    if reduction == "none":
+        value = value.reshape(rows)
+    return (value, *(back(d) for d in derivs))
 
 
 def _log_softmax(x):

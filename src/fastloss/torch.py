@@ -137,8 +137,10 @@ class FastlossFunction(torch.autograd.Function):
                 "create_graph=True is not supported (use torch.nn.functional for that)")
         g = ctx.fastloss_grad  # kept: backward may run again with retain_graph=True
         if grad_output.dim():
-            # reduction="none": d value[i] / d input[i, ...], one upstream factor per value element
-            grad_output = grad_output.reshape(grad_output.shape + (1,) * (g.dim() - grad_output.dim()))
+            # reduction="none": d value[i] / d input[i, ...], one upstream factor per value
+            # element; a row-wise loss's values lack the class axis 1 of its input
+            if grad_output.dim() < g.dim():
+                grad_output = grad_output.unsqueeze(1)
         elif grad_output.item() == 1.0:
             # loss.backward(): the stored gradient itself. ctx keeps a reference, so
             # AccumulateGrad copies it into input.grad instead of taking it over (and
