@@ -19,6 +19,12 @@ import math
 import numpy as np
 
 
+def _one_run(a: np.ndarray, axes: list[int]) -> bool:
+    """Whether the axes (outermost first) of ``a`` address one arithmetic sequence."""
+    axes = [ax for ax in axes if a.shape[ax] != 1]
+    return all(a.strides[o] == a.strides[i] * a.shape[i] for o, i in zip(axes, axes[1:]))
+
+
 class SpatialRows:
     """How an (N, C, d1, ..., dk) input maps to the kernel's (B, C, S) rows.
 
@@ -48,8 +54,9 @@ class SpatialRows:
         return b, self.shape[1], math.prod(self.shape[ax] for ax in self.order[split:])
 
     def _is_view(self, a: np.ndarray, split: int) -> bool:
-        v = a.transpose(self._axes(split)).reshape(self._bcs(split))
-        return a.size == 0 or np.may_share_memory(v, a)
+        # (B, C, S) is a view iff the batch axes and the position axes each form one
+        # arithmetic run (decided from the strides: a reshape would copy where not)
+        return a.size == 0 or (_one_run(a, self.order[:split]) and _one_run(a, self.order[split:]))
 
     def holds(self, a: np.ndarray) -> bool:
         """Whether ``a`` (of the input's shape) is a (B, C, S) view in this layout."""

@@ -317,9 +317,14 @@ cdef inline void _rows8_exps(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssi
         So[k] = 0.0
         lin[k] = 0.0
         above[k] = 0.0
-    for k in range(8):
+    if rs == 1:  # the rows are contiguous positions (a batched layout): 8-wide loads
         for j in range(C):
-            t[j * 8 + k] = x[k * rs + j * cs]
+            for k in range(8):
+                t[j * 8 + k] = x[j * cs + k]
+    else:
+        for k in range(8):
+            for j in range(C):
+                t[j * 8 + k] = x[k * rs + j * cs]
     for k in range(8):
         zy[k] = t[yr[k] * 8 + k]
     if real is float:
@@ -342,12 +347,19 @@ cdef inline void _rows8_exps(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssi
             So[k] = So[k] + where(j != yr[k], e, 0.0)
 
 
-cdef inline void _rows8_store(const real* t, Py_ssize_t C, real* g) noexcept nogil:
-    # The tile back into the 8 contiguous gradient rows.
+cdef inline void _rows8_store(const real* t, Py_ssize_t C, real* g, Py_ssize_t grs,
+                              Py_ssize_t gcs) noexcept nogil:
+    # The tile back into the 8 gradient rows, g_kj at k grs + j gcs: (8, C) rows
+    # (gcs = 1), or, for a batched layout (grs = 1), 8 contiguous positions per class.
     cdef Py_ssize_t j, k
-    for k in range(8):
+    if gcs == 1:
+        for k in range(8):
+            for j in range(C):
+                g[k * grs + j] = t[j * 8 + k]
+    else:
         for j in range(C):
-            g[k * C + j] = t[j * 8 + k]
+            for k in range(8):
+                g[k * grs + j * gcs] = t[j * 8 + k]
 
 
 cdef inline void rows8_scatter(const real* t, Py_ssize_t C, real* g, Py_ssize_t grs,
@@ -362,7 +374,7 @@ cdef inline void rows8_scatter(const real* t, Py_ssize_t C, real* g, Py_ssize_t 
 cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
                                       Py_ssize_t C, const int64_t* labels,
                                       const double* a, double b, const double* v, double V,
-                                      double cst, real* g, real* h, const double* gs,
+                                      double cst, real* g, real* h, Py_ssize_t grs, Py_ssize_t gcs, const double* gs,
                                       double* loss, double* correct) noexcept nogil:
     # _softmax_class for rows k < 8 of x (row stride rs; a and gs per row); writes
     # loss[k], correct[k] and, if g is not NULL, the gradient rows (g may be x:
@@ -404,7 +416,7 @@ cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t c
                                                          1.0 - e * inv_s[k]))
         for k in range(8):
             th[yr[k] * 8 + k] = <real>(rr[k] * t[yr[k] * 8 + k] * (So[k] / S[k]))
-        _rows8_store(th, C, h)
+        _rows8_store(th, C, h, C, 1)
     if b != 0:
         for j in range(C):
             for k in range(8):
@@ -415,7 +427,7 @@ cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t c
                 t[j * 8 + k] = <real>(rr[k] * t[j * 8 + k])
     for k in range(8):
         t[yr[k] * 8 + k] = <real>gy[k]
-    _rows8_store(t, C, g)
+    _rows8_store(t, C, g, grs, gcs)
 
 
 # ---- cross_entropy ----
@@ -446,23 +458,23 @@ cdef inline RowR cross_entropy_class_row(const real* x, Py_ssize_t cs, Py_ssize_
 
 cdef inline void cross_entropy_class_rows8_h(const real* x, Py_ssize_t rs, Py_ssize_t cs,
                                              Py_ssize_t C, const int64_t* labels,
-                                             const double* weight, real* g, real* h,
+                                             const double* weight, real* g, real* h, Py_ssize_t grs, Py_ssize_t gcs,
                                              const double* gs, Consts kc, double label_smoothing,
                                              double* loss, double* correct) noexcept nogil:
     cdef double a[8]
     cdef Py_ssize_t k
     for k in range(8):
         a[k] = (1.0 - label_smoothing) * weight[labels[k]]
-    _softmax_class_rows8(x, rs, cs, C, labels, a, label_smoothing / C, weight, kc.a, 0.0, g, h,
+    _softmax_class_rows8(x, rs, cs, C, labels, a, label_smoothing / C, weight, kc.a, 0.0, g, h, grs, gcs,
                          gs, loss, correct)
 
 
 cdef inline void cross_entropy_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
                                            Py_ssize_t C, const int64_t* labels,
-                                           const double* weight, real* g, const double* gs,
+                                           const double* weight, real* g, Py_ssize_t grs, Py_ssize_t gcs, const double* gs,
                                            Consts kc, double label_smoothing, double* loss,
                                            double* correct) noexcept nogil:
-    cross_entropy_class_rows8_h(x, rs, cs, C, labels, weight, g, NULL, gs, kc, label_smoothing,
+    cross_entropy_class_rows8_h(x, rs, cs, C, labels, weight, g, NULL, grs, gcs, gs, kc, label_smoothing,
                                 loss, correct)
 
 
@@ -652,7 +664,7 @@ cdef inline RowR softmax_focal_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t
 
 cdef inline void softmax_focal_loss_rows8_h(const real* x, Py_ssize_t rs, Py_ssize_t cs,
                                             Py_ssize_t C, const int64_t* labels,
-                                            const double* alpha, real* g, real* h,
+                                            const double* alpha, real* g, real* h, Py_ssize_t grs, Py_ssize_t gcs,
                                             const double* gs, Consts kc, double gamma,
                                             double* loss, double* correct) noexcept nogil:
     # softmax_focal_loss_row for 8 rows (see _rows8_exps); gamma = 0 gives the same
@@ -685,15 +697,15 @@ cdef inline void softmax_focal_loss_rows8_h(const real* x, Py_ssize_t rs, Py_ssi
             t[j * 8 + k] = <real>(rr[k] * t[j * 8 + k])
     for k in range(8):
         t[yr[k] * 8 + k] = <real>gy[k]
-    _rows8_store(t, C, g)
+    _rows8_store(t, C, g, grs, gcs)
 
 
 cdef inline void softmax_focal_loss_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
                                           Py_ssize_t C, const int64_t* labels,
-                                          const double* alpha, real* g, const double* gs,
+                                          const double* alpha, real* g, Py_ssize_t grs, Py_ssize_t gcs, const double* gs,
                                           Consts kc, double gamma, double* loss,
                                           double* correct) noexcept nogil:
-    softmax_focal_loss_rows8_h(x, rs, cs, C, labels, alpha, g, NULL, gs, kc, gamma, loss, correct)
+    softmax_focal_loss_rows8_h(x, rs, cs, C, labels, alpha, g, NULL, grs, gcs, gs, kc, gamma, loss, correct)
 
 
 # ---- cross_entropy_with_prior ----
@@ -726,7 +738,7 @@ cdef inline RowR cross_entropy_with_prior_row(const real* x, Py_ssize_t cs, Py_s
 
 cdef inline void cross_entropy_with_prior_rows8_h(const real* x, Py_ssize_t rs, Py_ssize_t cs,
                                                   Py_ssize_t C, const int64_t* labels,
-                                                  const double* prior, real* g, real* h,
+                                                  const double* prior, real* g, real* h, Py_ssize_t grs, Py_ssize_t gcs,
                                                   const double* gs, Consts kc, double prior_weight,
                                                   double* loss, double* correct) noexcept nogil:
     cdef double a[8]
@@ -734,7 +746,7 @@ cdef inline void cross_entropy_with_prior_rows8_h(const real* x, Py_ssize_t rs, 
     for k in range(8):
         a[k] = 1.0
     _softmax_class_rows8(x, rs, cs, C, labels, a, prior_weight, prior, kc.a, prior_weight * kc.b, g,
-                         h, gs, loss, correct)
+                         h, grs, gcs, gs, loss, correct)
 
 
 # ---- multilabel_soft_margin_loss ----
@@ -743,10 +755,10 @@ cdef inline void cross_entropy_with_prior_rows8_h(const real* x, Py_ssize_t rs, 
 cdef inline void cross_entropy_with_prior_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
                                                 Py_ssize_t C,
                                                 const int64_t* labels, const double* prior,
-                                                real* g, const double* gs, Consts kc,
+                                                real* g, Py_ssize_t grs, Py_ssize_t gcs, const double* gs, Consts kc,
                                                 double prior_weight, double* loss,
                                                 double* correct) noexcept nogil:
-    cross_entropy_with_prior_rows8_h(x, rs, cs, C, labels, prior, g, NULL, gs, kc, prior_weight,
+    cross_entropy_with_prior_rows8_h(x, rs, cs, C, labels, prior, g, NULL, grs, gcs, gs, kc, prior_weight,
                                      loss, correct)
 
 
@@ -845,10 +857,11 @@ cdef inline void _ml_flat_terms(const real* x, const real* t, const double* wr, 
 
 cdef inline void multilabel_soft_margin_loss_rows8(const real* x, Py_ssize_t rs, Py_ssize_t cs,
                                                    Py_ssize_t C, const real* t,
-                                                   const double* weight, real* g,
+                                                   const double* weight, real* g, Py_ssize_t grs, Py_ssize_t gcs,
                                                    const double* gs, Consts kc, double* loss,
                                                    double* correct) noexcept nogil:
-    # 8 contiguous rows (rs == C, cs == 1: the kernel takes this path only then) as
+    # 8 contiguous rows (rs == C, cs == 1, and so g's grs == C, gcs == 1: the kernel
+    # takes this path only then) as
     # one flat run of 8 C elements, vectorised along it; then each row's sum in the
     # row path's order (element j into lane j % 8), so both paths give the same bits.
     cdef double lb[8 * ROWS8_MAX_C]
@@ -878,7 +891,7 @@ cdef inline void multilabel_soft_margin_loss_rows8(const real* x, Py_ssize_t rs,
 
 cdef inline void multilabel_soft_margin_loss_rows8_h(const real* x, Py_ssize_t rs, Py_ssize_t cs,
                                                      Py_ssize_t C, const real* t,
-                                                     const double* weight, real* g, real* h,
+                                                     const double* weight, real* g, real* h, Py_ssize_t grs, Py_ssize_t gcs,
                                                      const double* gs, Consts kc, double* loss,
                                                      double* correct) noexcept nogil:
     # The 8 contiguous rows as one flat run, as multilabel_soft_margin_loss_rows8.
@@ -888,7 +901,7 @@ cdef inline void multilabel_soft_margin_loss_rows8_h(const real* x, Py_ssize_t r
         for j in range(C):
             h[k * C + j] = <real>(gs[k] / C * binary_cross_entropy_with_logits_h(
                 prec, x[k * C + j], t[k * C + j], weight[j], 1.0))
-    multilabel_soft_margin_loss_rows8(x, rs, cs, C, t, weight, g, gs, kc, loss, correct)
+    multilabel_soft_margin_loss_rows8(x, rs, cs, C, t, weight, g, grs, gcs, gs, kc, loss, correct)
 
 
 # ---- multi_margin_loss ----
