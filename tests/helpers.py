@@ -166,3 +166,21 @@ def torchvision_sigmoid_focal(x, y, alpha, gamma, reduction):
     if alpha >= 0:
         loss = (alpha * y + (1 - alpha) * (1 - y)) * loss
     return {"none": loss, "mean": loss.mean(), "sum": loss.sum()}[reduction]
+
+
+def smooth_binary(y, s):
+    """Keras's binary label smoothing, written out: y (1 - s) + s / 2."""
+    return y * (1 - s) + 0.5 * s
+
+
+def torch_equivalent(spec: LossSpec, arrays: list, params: dict) -> tuple[list, dict]:
+    """The arrays and parameters of the PyTorch call that equals fastloss's: each
+    parameter PyTorch lacks (Param.torch False) applied to the arrays by its definition."""
+    arrays, params = list(arrays), dict(params)
+    for p in spec.params:
+        if not p.torch:
+            value = params.pop(p.name)
+            if p.name != "label_smoothing":
+                raise NotImplementedError(f"no PyTorch form of {spec.name}'s {p.name}")
+            arrays[1] = smooth_binary(arrays[1], value)
+    return arrays, params

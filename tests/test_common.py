@@ -12,7 +12,7 @@ from fastloss import _launch
 from fastloss.testing import check_grad
 
 from helpers import (DTYPES, arrays_for, as64, assert_close, evaluate, loss_params, nan_site,
-                     none_shape, public, ref, resolve, specs, strided, weights_for)
+                     none_shape, public, ref, resolve, specs, strided, torch_equivalent, weights_for)
 
 
 @pytest.mark.parametrize("layout", ["contiguous", "strided", "2d"])
@@ -57,9 +57,10 @@ def test_matches_pytorch(spec, params, reduction):
     torch = pytest.importorskip("torch")
     arrays = arrays_for(spec, (8, 5), np.float64, seed=4)
     params = resolve(spec, params, arrays[0])
+    tarrays, tparams = torch_equivalent(spec, arrays, params)
     xt = torch.tensor(arrays[0], requires_grad=True)
-    others = [torch.tensor(a) for a in arrays[1:]]
-    tparams = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in params.items()}
+    others = [torch.tensor(a) for a in tarrays[1:]]
+    tparams = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in tparams.items()}
     out = getattr(torch.nn.functional, spec.torch)(xt, *others, reduction=reduction, **tparams)
     out.backward(torch.ones_like(out))
     value, grad = public(spec)(*arrays, return_grad=True, reduction=reduction, **params)

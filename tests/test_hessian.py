@@ -17,7 +17,8 @@ from fastloss._data import make_class_vectors, make_prob_target
 from fastloss._registry import LOSSES, REGISTRY
 
 from helpers import (DTYPES, RTOL, arrays_for, as64, assert_close, loss_params, public, ref,
-                     resolve, specs, strided, torchvision_sigmoid_focal, weights_for)
+                     resolve, specs, strided, torch_equivalent, torchvision_sigmoid_focal,
+                     weights_for)
 
 EPS_BCE = float(np.float32(1e-12))  # PyTorch's clamp of x (1 - x) in BCE's gradient
 
@@ -152,9 +153,10 @@ def test_reference_hessian_matches_torch_double_backward(spec, params, reduction
     torch = pytest.importorskip("torch")
     arrays = arrays_for(spec, (8, 5), np.float64, seed=4)
     params = resolve(spec, params, arrays[0])
+    tarrays, tparams = torch_equivalent(spec, arrays, params)
     xt = torch.tensor(arrays[0], requires_grad=True)
-    others = [torch.tensor(a) for a in arrays[1:]]
-    out = _torch_pointwise(spec)(xt, *others, reduction=reduction, **_tensors(torch, params))
+    others = [torch.tensor(a) for a in tarrays[1:]]
+    out = _torch_pointwise(spec)(xt, *others, reduction=reduction, **_tensors(torch, tparams))
     (g,) = torch.autograd.grad(out.sum(), xt, create_graph=True)
     h = None
     if g.requires_grad:  # (a gradient constant in x has no graph: Hessian 0)

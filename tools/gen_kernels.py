@@ -47,9 +47,9 @@ def _check_fits(pkg: Path, name: str, n_cols: int, n_params: int) -> None:
 def pointwise_context(pkg: Path) -> dict:
     losses = []
     for s in _registry(pkg)["pointwise_specs"]():
-        _check_fits(pkg, s.name, len(s.array_params), len(s.params))
+        _check_fits(pkg, s.name, len(s.array_params), len(s.kernel_params))
         losses.append({"name": s.name, "has_target": s.target != "none",
-                       "params": list(s.param_names),
+                       "params": [p.name for p in s.kernel_params],
                        "cols": [(a.name, a.fill) for a in s.array_params],
                        "lanes32": s.float32_lanes})
     return {"losses": losses}
@@ -59,7 +59,7 @@ def rowwise_context(pkg: Path) -> dict:
     losses = []
     for s in _registry(pkg)["rowwise_specs"]():
         # ignore_index is not a kernel parameter: the call struct carries it.
-        params = [p for p in s.param_names if p != "ignore_index"]
+        params = [p.name for p in s.kernel_params if p.name != "ignore_index"]
         _check_fits(pkg, s.name, len(s.array_params), len(params))
         # The 8-row path: class-index kernels and real-target ones (not probability rows).
         kernels = [(k, f"{k}_row", "class" if kind == "class" else "dense",

@@ -1551,6 +1551,7 @@ def binary_cross_entropy(
     out: None = None,
     n_threads: int | None = None,
     weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> float: ...
 
 @overload
@@ -1565,6 +1566,7 @@ def binary_cross_entropy(
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
 
 @overload
@@ -1579,6 +1581,7 @@ def binary_cross_entropy(
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
 
 @overload
@@ -1593,6 +1596,7 @@ def binary_cross_entropy(
     out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
     weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
@@ -1607,6 +1611,7 @@ def binary_cross_entropy(
     out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
     n_threads: int | None = None,
     weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
@@ -1621,6 +1626,7 @@ def binary_cross_entropy(
     out: None = None,
     n_threads: int | None = None,
     weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> NDArray[np.floating[Any]]: ...
 
 @overload
@@ -1635,6 +1641,7 @@ def binary_cross_entropy(
     out: NDArray[np.floating[Any]] | None = None,
     n_threads: int | None = None,
     weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
@@ -1649,6 +1656,7 @@ def binary_cross_entropy(
     out: NDArray[np.floating[Any]],
     n_threads: int | None = None,
     weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
@@ -1663,6 +1671,7 @@ def binary_cross_entropy(
     out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
     weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
@@ -1677,6 +1686,7 @@ def binary_cross_entropy(
     out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
     n_threads: int | None = None,
     weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
@@ -1691,6 +1701,7 @@ def binary_cross_entropy(
     out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
     weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
@@ -1707,6 +1718,7 @@ def binary_cross_entropy_with_logits(
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> float: ...
 
 @overload
@@ -1723,6 +1735,7 @@ def binary_cross_entropy_with_logits(
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
 
 @overload
@@ -1739,6 +1752,7 @@ def binary_cross_entropy_with_logits(
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> tuple[float, NDArray[np.floating[Any]]]: ...
 
 @overload
@@ -1755,6 +1769,7 @@ def binary_cross_entropy_with_logits(
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
@@ -1771,6 +1786,7 @@ def binary_cross_entropy_with_logits(
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
@@ -1787,6 +1803,7 @@ def binary_cross_entropy_with_logits(
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> NDArray[np.floating[Any]]: ...
 
 @overload
@@ -1803,6 +1820,7 @@ def binary_cross_entropy_with_logits(
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
@@ -1819,6 +1837,7 @@ def binary_cross_entropy_with_logits(
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
@@ -1835,6 +1854,7 @@ def binary_cross_entropy_with_logits(
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
@@ -1851,6 +1871,7 @@ def binary_cross_entropy_with_logits(
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload
@@ -1867,6 +1888,7 @@ def binary_cross_entropy_with_logits(
     n_threads: int | None = None,
     weight: Any = None,
     pos_weight: Any = None,
+    label_smoothing: float = 0.0,
 ) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 @overload

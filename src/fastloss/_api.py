@@ -30,6 +30,7 @@ from ._validation import (
     as_binary_target,
     as_class_target,
     as_class_vector,
+    as_element_weight,
     as_float_input,
     as_float_matrix,
     as_real_like,
@@ -85,6 +86,31 @@ def _want_hessian(spec, a):
     return True
 
 
+def _smooth_binary_targets(flat, s):
+    """Keras's binary label smoothing: the targets become y (1 - s) + s / 2 (a new
+    array, computed in float64)."""
+    if s == 0:
+        return flat
+    x, y = flat
+    return [x, (y.astype(np.float64) * (1.0 - s) + 0.5 * s).astype(y.dtype)]
+
+
+#: The parameters the call layer applies (Param.kernel False): name -> f(flat arrays
+#: [input, target], value) -> the arrays the kernel takes.
+CALL_LAYER_PARAMS = {"label_smoothing": _smooth_binary_targets}
+
+
+def _element_weights(spec, params, x):
+    """(params, weights of x's shape or None): a broadcastable per-class vector
+    (ArrayParam.broadcast) given in a shape other than (C,) or a scalar weighs each
+    element; it is then taken out of the per-class vectors."""
+    for a in spec.array_params:
+        v = params.get(a.name)
+        if a.broadcast and v is not None and np.ndim(v) and np.shape(v) != x.shape[-1:]:
+            return {**params, a.name: None}, as_element_weight(v, a.name, x)
+    return params, None
+
+
 def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_grad, out,
                     n_threads, params):
     want_acc = spec.accuracy_option and check_flag("return_accuracy", params["return_accuracy"])
@@ -101,7 +127,9 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
     reduction = check_reduction(reduction, spec)
     if spec.input_range is not None:
         check_range(x, spec.input_name, *spec.input_range)
-    args = [check_param(p, params[p.name]) for p in spec.params]
+    checked = {p.name: check_param(p, params[p.name]) for p in spec.params}
+    args = [checked[p.name] for p in spec.kernel_params]
+    params, elem_w = _element_weights(spec, params, x)
     args = _class_vectors(spec, params, x.shape[-1] if x.ndim else 1, False) + args
     nt = resolve_n_threads(n_threads)
     arrays = [x]
@@ -132,17 +160,28 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
     gscale = 1.0 / denom if mean and n else 1.0
     loss_out = np.empty_like(x) if reduction == "none" else None
 
+    # The kernel's weights: per row (row_len elements each), or per element.
+    kw, k_row_len = w, row_len
+    if elem_w is not None:
+        kw, k_row_len = elem_w, 1
+        if w is not None:
+            kw = elem_w * w.reshape((-1,) + (1,) * (x.ndim - 1))
+        kw = kw.reshape(-1)
+
     total = 0.0
     n_correct = 0
     if n:
         flat = [a.reshape(-1) for a in arrays]
         if want_acc:  # before the kernel: out= may be the input itself
             n_correct = _counts.sign_agreement(flat[0], flat[1], nt)
+        for p in spec.params:
+            if not p.kernel:
+                flat = CALL_LAYER_PARAMS[p.name](flat, checked[p.name])
         total = kernels[x.dtype](
             *flat,
             None if grad is None else grad.reshape(-1),
             None if loss_out is None else loss_out.reshape(-1),
-            w, row_len, gscale, nt, *args,
+            kw, k_row_len, gscale, nt, *args,
             hess=None if hess is None else hess.reshape(-1),
             value=not (params.get(_NO_VALUE) and hess is not None and loss_out is None),
         )
@@ -367,7 +406,8 @@ def _make_pointwise(spec: LossSpec):
     _DEFAULT_ARGS[spec.name] = (
         tuple((p.name, p.default) for p in spec.params)
         + tuple((a.name, None) for a in spec.array_params),
-        (None,) * len(spec.array_params) + tuple(check_param(p, p.default) for p in spec.params),
+        (None,) * len(spec.array_params)
+        + tuple(check_param(p, p.default) for p in spec.kernel_params),
     )
     return _public(spec, lambda a: _pointwise_call(
         spec, kernels, a[spec.input_name], a.get("target"), a["reduction"],

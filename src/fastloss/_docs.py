@@ -56,7 +56,8 @@ def _param_lines(spec: LossSpec) -> list[str]:
 def _array_param_lines(spec: LossSpec) -> list[str]:
     lines = []
     for a in spec.array_params:
-        lines.append(f"{a.name} : array_like of shape (C,){'' if a.required else ', optional'}")
+        shape = "array_like" if a.broadcast else "array_like of shape (C,)"
+        lines.append(f"{a.name} : {shape}{'' if a.required else ', optional'}")
         axis = ("the input's class axis (axis 1 of a 2-D or larger input)" if "spatial" in spec.shapes
                 else "the input's last axis")
         lines.append(f"    {a.doc} C is the length of {axis}."

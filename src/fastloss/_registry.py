@@ -32,6 +32,11 @@ class Param:
     examples: tuple = ()
     # For int parameters: the admissible values, if only a few (e.g. p in (1, 2)).
     choices: tuple = ()
+    # False: the call layer applies it (fastloss._api.CALL_LAYER_PARAMS) before the
+    # kernel, which never takes it.
+    kernel: bool = True
+    # False: PyTorch's function of the same name has no such argument.
+    torch: bool = True
 
     def bounds_text(self) -> str:
         lo = "(" if self.low_open else "["
@@ -56,6 +61,9 @@ class ArrayParam:
     required: bool = False
     # "nonnegative" (finite, >= 0) or "distribution" (also sums to 1).
     domain: str = "nonnegative"
+    # Pointwise: it may also have any shape that broadcasts to the input's (per
+    # element, per row ...), as PyTorch's ``weight``: then it weighs each element.
+    broadcast: bool = False
 
 
 @dataclass(frozen=True)
@@ -146,6 +154,11 @@ class LossSpec:
         return tuple(p.name for p in self.params)
 
     @property
+    def kernel_params(self) -> tuple[Param, ...]:
+        """The parameters the compiled kernels take (in order)."""
+        return tuple(p for p in self.params if p.kernel)
+
+    @property
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
 
@@ -173,6 +186,13 @@ class LossSpec:
 
 _PROB: dict[str, Any] = dict(low=0.0, high=1.0)
 _CLASS_WEIGHT = ArrayParam("weight", doc="Weight w_c of each class (entry of the last axis).")
+_ELEMENT_WEIGHT = ArrayParam("weight", broadcast=True,
+                             doc="Weight of each element's loss: w_c per class (the last axis), or "
+                                 "any shape that broadcasts to the input's (per element, per row), "
+                                 "as PyTorch's weight.")
+_BINARY_SMOOTHING = Param("label_smoothing", 0.0, **_PROB, kernel=False, torch=False, examples=(0.2,),
+                          doc="Targets y become y (1 - s) + s / 2 (Keras's binary label "
+                              "smoothing).")
 _IGNORE_INDEX = Param("ignore_index", -100, type=int, examples=(0,),
                       doc="Target value whose rows are skipped (no loss, zero gradient).")
 
@@ -350,7 +370,8 @@ LOSSES: tuple[LossSpec, ...] = (
         gradient=(r"\frac{\partial l_i}{\partial x_i} = w_c \frac{x_i - y_i}{\max(x_i (1 - x_i), "
                   r"10^{-12})}"),
         hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = w_c \frac{x_i^2 - 2 x_i y_i + y_i}{(x_i (1 - x_i))^2} \text{, or } \frac{w_c}{10^{-12}} \text{ where the clamp of the gradient holds}",
-        array_params=(_CLASS_WEIGHT,),
+        array_params=(_ELEMENT_WEIGHT,),
+        params=(_BINARY_SMOOTHING,),
         input_range=(0.0, 1.0),
         torch="binary_cross_entropy",
         peers=("keras.losses.BinaryCrossentropy", "sklearn.metrics.log_loss"),
@@ -373,8 +394,9 @@ LOSSES: tuple[LossSpec, ...] = (
         gradient=(r"\frac{\partial l_i}{\partial x_i} = w_c \left((1 - y_i) \sigma(x_i) - p_c "
                   r"y_i \sigma(-x_i)\right)"),
         hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = w_c (1 + (p_c - 1) y_i) \sigma(x_i) \sigma(-x_i)",
-        array_params=(_CLASS_WEIGHT, ArrayParam(
+        array_params=(_ELEMENT_WEIGHT, ArrayParam(
             "pos_weight", doc="Weight of the positive term of each class (last axis), as PyTorch.")),
+        params=(_BINARY_SMOOTHING,),
         torch="binary_cross_entropy_with_logits",
         peers=("keras.losses.BinaryCrossentropy(from_logits=True)", "sklearn.metrics.log_loss"),
         notes="softplus(-x) = max(-x, 0) + log1p(exp(-|x|)): finite for every finite logit.",

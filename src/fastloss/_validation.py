@@ -190,6 +190,27 @@ def as_class_vector(a: object, name: str, n: int, domain: str = "nonnegative") -
     return arr
 
 
+def as_element_weight(a: object, name: str, like: np.ndarray) -> np.ndarray:
+    """A weight per element of ``like``: any shape that broadcasts to its shape
+    (as PyTorch's weight), float64 of that shape, finite and non-negative."""
+    arr = as_array(a, name)
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be real numeric, got dtype {_describe(arr.dtype)}: "
+                        f"convert it with {name}.astype(np.float64)")
+    try:
+        ok = np.broadcast_shapes(arr.shape, like.shape) == like.shape
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ValueError(f"{name} of shape {arr.shape} does not broadcast to the input's shape "
+                         f"{like.shape}: give one weight per class ({like.shape[-1:]}), per "
+                         f"element, or a shape that broadcasts (e.g. (N, 1) per row)")
+    arr = np.ascontiguousarray(np.broadcast_to(np.asarray(arr, dtype=np.float64), like.shape))
+    if not np.isfinite(arr).all() or (arr < 0).any():
+        raise ValueError(f"{name} must be finite and non-negative")
+    return _aligned(arr)
+
+
 def as_real_like(a: object, name: str, like: np.ndarray) -> np.ndarray:
     """A real-valued array converted to ``like``'s dtype, with ``like``'s shape."""
     arr = as_array(a, name)

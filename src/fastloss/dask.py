@@ -172,6 +172,12 @@ def _call(spec, fn, sig, args, kwargs):
         raise ValueError(f"split_every must be at least 2, got {split_every}")
     if reduction not in spec.reductions:
         raise ValueError(f"reduction must be one of {spec.reductions}, got {reduction!r}")
+    elem = None  # a weight per element (ArrayParam.broadcast): chunked like x below
+    for p in getattr(spec, "array_params", ()):
+        v = a.get(p.name)
+        if p.broadcast and v is not None and np.ndim(v) and np.shape(v) != x.shape[-1:]:
+            elem = (p.name, da.broadcast_to(da.asarray(v), x.shape))
+            a[p.name] = None
     for k, v in list(a.items()):  # per-class vectors are small: give each chunk the array
         if isinstance(v, da.Array):
             a[k] = v.compute()
@@ -187,12 +193,14 @@ def _call(spec, fn, sig, args, kwargs):
     xd = x.to_delayed()
     td = None if tgt is None else tgt[0].to_delayed()
     wd = None if wgt is None else wgt[0].to_delayed()
+    ed = None if elem is None else elem[1].rechunk(x.chunks).to_delayed()
     run = dask.delayed(_run_block, pure=True)
     blocks = {}
     for idx in np.ndindex(x.numblocks):
         t_b = None if td is None else (td[idx] if tgt[1] == "same" else td[idx[0]])
         w_b = None if wd is None else wd[idx[0]]
-        blocks[idx] = run(spec, fn, a, reduction, return_grad, want_acc, xd[idx], t_b, w_b)
+        a_b = a if ed is None else {**a, elem[0]: ed[idx]}
+        blocks[idx] = run(spec, fn, a_b, reduction, return_grad, want_acc, xd[idx], t_b, w_b)
 
     extra = []
     if reduction == "none":

@@ -191,8 +191,14 @@ def _sigmoid_slope(z):
     return e / (1 + e) ** 2
 
 
+def _smoothed(y, s):
+    """Keras's binary label smoothing."""
+    return y * (1 - s) + 0.5 * s
+
+
 @_pointwise
-def binary_cross_entropy(x, y, weight):
+def binary_cross_entropy(x, y, weight, label_smoothing):
+    y = _smoothed(y, label_smoothing)
     # PyTorch clamps the logs at -100 and divides by max(x (1 - x), float32(1e-12)).
     loss = -weight * (y * np.maximum(np.log(x), -100) + (1 - y) * np.maximum(np.log1p(-x), -100))
     eps = float(np.float32(1e-12))
@@ -206,7 +212,8 @@ def binary_cross_entropy(x, y, weight):
 
 
 @_pointwise
-def binary_cross_entropy_with_logits(x, y, weight, pos_weight):
+def binary_cross_entropy_with_logits(x, y, weight, pos_weight, label_smoothing):
+    y = _smoothed(y, label_smoothing)
     # (1 - y) x + lw softplus(-x) and (1 - y) - lw sigmoid(-x), lw = 1 + (pos_weight - 1) y,
     # written as sums of terms that do not cancel for 0/1 targets.
     # (targets outside [0, 1] make the terms of opposite sign: those keep the first form)
