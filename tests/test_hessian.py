@@ -202,6 +202,19 @@ def _torch_ce_with_prior(x, t, prior, prior_weight, ignore_index, reduction):
     return {"none": loss, "mean": loss.sum() / valid.sum(), "sum": loss.sum()}[reduction]
 
 
+def _torch_multilabel_margin(x, t, reduction):
+    # F.multilabel_margin_loss has no forward-mode AD (torch.func.hessian): its formula
+    import torch
+    n, c = x.shape
+    listed = (t >= 0).cumprod(1).bool()  # the entries before a row's first -1
+    idx = torch.where(listed, t, 0)
+    is_target = torch.zeros(n, c, dtype=x.dtype).scatter_add(1, idx, listed.to(x.dtype)) > 0
+    z = 1 - x.gather(1, idx)[:, :, None] + x[:, None, :]  # (row, listed entry, class)
+    on = listed[:, :, None] & ~is_target[:, None, :] & (z > 0)
+    loss = torch.where(on, z, torch.zeros_like(z)).sum((1, 2)) / c
+    return {"none": loss, "mean": loss.mean(), "sum": loss.sum()}[reduction]
+
+
 ROWWISE_TORCH = [p for p in hess_params(reductions=True) if p.values[0].kind == "rowwise"]
 
 
@@ -226,6 +239,9 @@ def test_rowwise_reference_hessian_matches_torch_hessian(spec, params, reduction
         def f(z):
             return _torch_softmax_focal(z, tt, tp.get("alpha"), tp["gamma"], tp["ignore_index"],
                                         reduction)
+    elif spec.name == "multilabel_margin_loss":
+        def f(z):
+            return _torch_multilabel_margin(z, tt, reduction)
     elif spec.name == "cross_entropy_with_prior":
         def f(z):
             return _torch_ce_with_prior(z, tt, tp["prior"], tp["prior_weight"],

@@ -149,6 +149,9 @@ def test_unbatched_row_is_the_batch_of_one(spec):
     if spec.target == "real":
         t = (RNG.random(c) > 0.5).astype(np.float64)
         t_batch = t[None]
+    elif spec.target == "index_rows":
+        t = np.array([2, 0, -1, 1, 3, 4][:c])
+        t_batch = t[None]
     else:
         t = np.array(2)
         t_batch = t[None]
@@ -281,3 +284,23 @@ def test_bad_shapes_are_named():
     with pytest.raises(ValueError, match="out has shape"):
         fastloss.cross_entropy(x, np.zeros((2, 3, 5), np.int64), out=out)
     assert not out.any()
+
+
+def test_spatial_through_dask():
+    da = pytest.importorskip("dask.array")
+    import fastloss.dask as fd
+
+    x = RNG.standard_normal((9, 5, 4, 3))
+    t = _target(REGISTRY_CE, x)
+    sw = RNG.random(9) + 0.1
+    w = RNG.random(5) + 0.5
+    for reduction in ("mean", "sum", "none"):
+        v, g = fastloss.cross_entropy(x, t, weight=w, sample_weight=sw, reduction=reduction,
+                                      return_grad=True)
+        dv, dg = fd.cross_entropy(da.from_array(x, chunks=(4, 5, 4, 3)), da.from_array(t, chunks=(4, 4, 3)),
+                                  weight=w, sample_weight=da.from_array(sw, chunks=4),
+                                  reduction=reduction, return_grad=True)
+        np.testing.assert_allclose(np.asarray(dv.compute()), v, rtol=1e-13)
+        np.testing.assert_allclose(dg.compute(), g, rtol=1e-13, atol=1e-16)
+    with pytest.raises(ValueError, match="batch axis"):
+        fd.cross_entropy(da.from_array(x[0, :, 0, 0]), np.array(1))

@@ -62,7 +62,7 @@ def rowwise_context(pkg: Path) -> dict:
         params = [p.name for p in s.kernel_params if p.name != "ignore_index"]
         _check_fits(pkg, s.name, len(s.array_params), len(params))
         # The 8-row path: class-index kernels and real-target ones (not probability rows).
-        kernels = [(k, f"{k}_row", "class" if kind == "class" else "dense",
+        kernels = [(k, f"{k}_row", {"class": "class", "index": "index"}.get(kind, "dense"),
                     s.rows8 and kind in ("class", "real"))
                    for kind, k in s.kernels.items()]
         losses.append({"name": s.name, "kernels": kernels, "cols": list(s.array_param_names),

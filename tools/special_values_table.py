@@ -83,7 +83,11 @@ def rows(spec, dtype):
     kw = required(spec, (1, 3)) if required else {}
     for name, v in specials(dtype):
         x = np.array([[v, 0.0, 0.0]], dtype)
-        if is_class(spec):
+        if spec.target == "index_rows":  # class lists ended by -1
+            for lists in ([0, -1, 0], [1, 2, -1]):
+                out.append((f"row=[{name}, 0, 0], classes {lists[:lists.index(-1)]}",
+                            *call(spec, [x, np.array([lists])], kw)))
+        elif is_class(spec):
             for lab in (0, 1):
                 out.append((f"row=[{name}, 0, 0], class {lab}", *call(spec, [x, np.array([lab])], kw)))
         elif spec.target != "none":

@@ -27,6 +27,7 @@ __all__ = [
     'log_cosh_loss',
     'mse_loss',
     'multi_margin_loss',
+    'multilabel_margin_loss',
     'multilabel_soft_margin_loss',
     'nll_loss',
     'poisson_nll_loss',
@@ -3539,6 +3540,149 @@ def multi_margin_loss(
     weight: Any = None,
     p: int = 1,
     margin: float = 1.0,
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
+    out: None = None,
+    n_threads: int | None = None,
+) -> float: ...
+
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
+    out: NDArray[np.floating[Any]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]]]: ...
+
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[False] = False,
+    out: NDArray[np.floating[Any]],
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]]]: ...
+
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[float, NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
+    out: None = None,
+    n_threads: int | None = None,
+) -> NDArray[np.floating[Any]]: ...
+
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
+    out: NDArray[np.floating[Any]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[False] = False,
+    out: NDArray[np.floating[Any]],
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: Literal[True],
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: Literal['none'],
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def multilabel_margin_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    *,
+    reduction: str = 'mean',
+    sample_weight: ArrayLike | None = None,
+    return_grad: bool = False,
+    return_hessian: bool = False,
+    out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
 ) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
 
 def accuracy(

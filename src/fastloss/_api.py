@@ -33,6 +33,7 @@ from ._validation import (
     as_element_weight,
     as_float_input,
     as_float_matrix,
+    as_index_rows,
     as_real_like,
     as_sample_weight,
     check_flag,
@@ -207,6 +208,8 @@ def _class_target(spec, target, x, rows_shape, ignore_index):
     if spec.target == "real" or (accepts_prob and tdt.kind == "f"):
         kind = "real" if spec.target == "real" else "prob"
         return kind, as_real_like(target, "target", x)
+    if spec.target == "index_rows":
+        return "index", as_index_rows(target, x.shape, x.shape[-1] if x.ndim else 1)
     if spec.binary_input and x.shape[1] == 1 and tdt.kind == "f":
         # binary logits with the float 0/1 targets that binary_cross_entropy_with_logits takes
         return "class", as_binary_target(target, x.shape[0])
@@ -260,12 +263,13 @@ def _rowwise_call(spec, kernels, a):
     want_hess = _want_hessian(spec, a)
     out = a.get("out")
     grad, hess = check_outs(out, xin, want_hess) if out is not None else (None, None)
-    if out is not None and hess is not None:
-        # The Hessian's row functions read the row again after writing the gradient:
-        # the input must not overlap either buffer.
-        if any(np.may_share_memory(xin, b) for b in (grad, hess)):
+    if out is not None and (hess is not None or kind == "index"):
+        # The Hessian's row functions (and multilabel_margin_loss's) read the row again
+        # after writing the gradient: the input must not overlap either buffer.
+        bufs = [b for b in (grad, hess) if b is not None]
+        if any(np.may_share_memory(xin, b) for b in bufs):
             xin = xin.copy()
-        if kind != "class" and any(np.may_share_memory(t, b) for b in (grad, hess)):
+        if kind != "class" and any(np.may_share_memory(t, b) for b in bufs):
             t = t.copy()
     if out is not None:
         return_grad = True
@@ -288,7 +292,9 @@ def _rowwise_call(spec, kernels, a):
         grad = lay.empty(x) if lay else np.empty(xin.shape, x.dtype)
         hess = (lay.empty(x) if lay else np.empty(xin.shape, x.dtype)) if want_hess else None
     if lay:
-        kx, kg, kh = lay.view(x), *(None if b is None else lay.view(b) for b in (grad, hess))
+        kx = lay.view(x)
+        kg = None if grad is None else lay.view(grad)
+        kh = None if hess is None else lay.view(hess)
         kt = lay.rows(t, np.int64) if kind == "class" else lay.view(t)
         ksw = None if sw is None else lay.row_weights(sw)
     else:

@@ -59,6 +59,14 @@ def data_arrays(spec: LossSpec, shape, dtype=np.float64, seed=0) -> list[np.ndar
     if spec.target in ("class", "class_or_prob"):
         n_classes = max(shape[1], 2) if spec.binary_input and shape[1] == 1 else shape[1]
         arrays.append(rng.integers(0, n_classes, shape[0]))
+    elif spec.target == "index_rows":  # each row: distinct classes, -1, then anything
+        t = rng.integers(-1, shape[1], shape) if shape[0] else np.zeros(shape, np.int64)
+        for row in t:
+            k = int(rng.integers(0, shape[1] + 1))
+            row[:k] = rng.permutation(shape[1])[:k]
+            if k < shape[1]:
+                row[k] = -1
+        arrays.append(t)
     elif spec.target != "none":
         arrays.append(_draw(spec.target_domain, shape, rng).astype(dtype))
     return arrays

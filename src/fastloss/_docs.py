@@ -36,6 +36,8 @@ _TARGETS = {
     "class": "Class indices of shape (N,), any integer dtype; each in [0, C).",
     "class_or_prob": "Class indices of shape (N,), any integer dtype, each in [0, C); or class "
                      "probabilities (floats) of {x}'s shape.",
+    "index_rows": "Integers of {x}'s shape: each row lists class indices in [0, C), ended by "
+                  "its first -1 (the entries after it are ignored).",
 }
 
 
@@ -89,6 +91,7 @@ _ROW_DATA = {
 }
 _CLASS_TARGET = "[0, 2]"
 _ROW_TARGET = "[[1.0, 0.0, 1.0], [0.0, 0.0, 1.0]]"
+_INDEX_ROWS = "[[0, 2, -1], [1, -1, 0]]"  # class lists ended by -1
 _PRIOR = "[0.5, 0.3, 0.2]"
 
 
@@ -99,7 +102,7 @@ def _example_arrays(spec: LossSpec) -> list[tuple[str, str, str]]:
     if spec.kind == "rowwise":
         data = _ROW_DATA[spec.input_domain]
         arrays = [(x, data if data.startswith("np.") else f"np.array({data})", spec.input_name)]
-        target = _ROW_TARGET if spec.target == "real" else _CLASS_TARGET
+        target = {"real": _ROW_TARGET, "index_rows": _INDEX_ROWS}.get(spec.target, _CLASS_TARGET)
         arrays.append(("y", f"np.array({target})", "target"))
     else:
         arrays = [(x, f"np.array({_POINTWISE_DATA[spec.input_domain]})", spec.input_name)]

@@ -185,7 +185,8 @@ cdef class RowwiseKernel(_Kernel):
     rows: N = B S rows, row i = position i % S of batch i // S); ``hess=`` (keyword,
     kernels of losses with a Hessian): None or like ``grad``, only with ``grad``,
     and neither may overlap x. ``target``: N int64 class indices then
-    ``ignore_index`` (class kernels), or an array of the input's dtype and shape
+    ``ignore_index`` (class kernels), an (N, C) C-contiguous int64 array of class
+    index rows (index kernels), or an array of the input's dtype and shape
     (C-contiguous for an (N, C) input). ``grad``: None or of the input's shape
     (C-contiguous for an (N, C) input, any strides for a (B, C, S) one);
     ``loss_out``: None or N values; ``weight``: None or N float64 row weights;
@@ -193,6 +194,7 @@ cdef class RowwiseKernel(_Kernel):
 
     cdef rowwise_fn fn
     cdef bint classes
+    cdef bint index
     cdef bint hessian
 
     def __call__(self, *args, hess=None):
@@ -227,6 +229,14 @@ cdef class RowwiseKernel(_Kernel):
             c.labels = <const int64_t*>_contiguous(args[1], "target", cnp.NPY_INT64, 1, c.N, False)
             c.ignore_index = args[2]
             c.tgt = NULL
+        elif self.index:  # rows of int64 class indices
+            c.labels = NULL
+            c.ignore_index = -1
+            if batched:
+                raise ValueError(f"kernel {self.name} takes a 2-D input")
+            c.tgt = _contiguous(args[1], "target", cnp.NPY_INT64, 2, nc, False)
+            if cnp.PyArray_DIM(<cnp.ndarray>args[1], 0) != c.N:
+                raise ValueError(f"kernel argument target must have shape {(c.N, c.C)}")
         else:
             c.labels = NULL
             c.ignore_index = -1
@@ -331,6 +341,7 @@ def bind(module, str level):
                 rk = RowwiseKernel.__new__(RowwiseKernel)
                 rk.fn = rt[2 * i + d]
                 rk.classes = entry[1] == "class"
+                rk.index = entry[1] == "index"
                 rk.hessian = entry[4]
                 rk.typenum, rk.n_cols, rk.n_params = _TYPENUMS[sfx], entry[2], entry[3]
                 rk.name = f"{entry[0]}_{sfx}"

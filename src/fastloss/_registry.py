@@ -79,7 +79,8 @@ class LossSpec:
         ``"real"``: a float array of the input's shape; ``"none"``: no target
         (penalties on a weight vector); ``"class"``: integer class indices of
         shape (N,), any integer dtype; ``"class_or_prob"``: class indices, or
-        class probabilities of the input's shape.
+        class probabilities of the input's shape; ``"index_rows"``: integer rows of
+        the input's shape, each listing class indices up to its first -1.
     input_name
         Name of the first argument in the public signature.
     mean_over
@@ -173,7 +174,8 @@ class LossSpec:
         its row function in _rowwise_math.pxd is ``<kernel name>_row``."""
         if self.kind != "rowwise":
             return {}
-        kinds = {"class": ("class",), "real": ("real",), "class_or_prob": ("class", "prob")}[self.target]
+        kinds = {"class": ("class",), "real": ("real",), "class_or_prob": ("class", "prob"),
+                 "index_rows": ("index",)}[self.target]
         return {k: f"{self.name}_{k}" if len(kinds) > 1 else self.name for k in kinds}
 
     def cases(self) -> list[dict[str, Any]]:
@@ -603,6 +605,27 @@ LOSSES: tuple[LossSpec, ...] = (
         mean_over="rows",
         torch="multi_margin_loss",
         notes="As PyTorch, a term at exactly zero margin has zero gradient.",
+    ),
+    LossSpec(
+        name="multilabel_margin_loss",
+        shapes=("unbatched", "scalar"),
+        family="classification",
+        kind="rowwise",
+        target="index_rows",
+        summary="Multi-label hinge loss of (N, C) scores; each target row lists its classes up to a -1.",
+        formula=(r"l_i = \frac{1}{C} \sum_{j < n_i} \sum_{c \notin T_i} \max(0, 1 - x_{i t_{ij}} + "
+                 r"x_{ic}), \quad T_i = \{t_{i0}, \dots, t_{i,n_i - 1}\}, \; n_i: \text{the first } "
+                 r"t_{ij} = -1"),
+        gradient=(r"\frac{\partial l_i}{\partial x_{ic}} = \frac{1}{C} \sum_{j < n_i} [c \notin T_i] "
+                  r"[m_{ijc} > 0] - \frac{1}{C} \sum_{j < n_i} [t_{ij} = c] \sum_{d \notin T_i} [m_{ijd} > 0], "
+                  r"\quad m_{ijc} = 1 - x_{i t_{ij}} + x_{ic}"),
+        hessian_formula=r"\frac{\partial^2 l_i}{\partial x_{ic}^2} = 0",
+        mean_over="rows",
+        torch="multilabel_margin_loss",
+        notes="As PyTorch: a row's list of classes ends at its first negative entry (-1) and the "
+              "entries after it are ignored, a class listed twice counts twice, a term at exactly "
+              "zero margin has zero gradient. An entry >= C before the end is an error. A NaN "
+              "score propagates.",
     ),
     LossSpec(
         name="accuracy",

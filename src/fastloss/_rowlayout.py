@@ -39,12 +39,13 @@ class SpatialRows:
         rows = [0] + list(range(2, x.ndim))
         # natural: the C order of the axes (a C-contiguous gradient buffer of the caller's)
         self.order = rows if natural else sorted(rows, key=lambda ax: -abs(x.strides[ax]))
-        self.split = next((p for p in range(len(rows) + 1) if self._is_view(x, p)), None)
+        # -1: no split makes x a (B, C, S) view
+        self.split = next((p for p in range(len(rows) + 1) if self._is_view(x, p)), -1)
 
     @property
     def fits(self) -> bool:
         """Whether the input the layout was made from is a (B, C, S) view."""
-        return self.split is not None
+        return self.split >= 0
 
     def _axes(self, split: int) -> list[int]:
         return self.order[:split] + [1] + self.order[split:]
@@ -64,7 +65,8 @@ class SpatialRows:
 
     def view(self, a: np.ndarray) -> np.ndarray:
         """``a`` (the input's shape) as (B, C, S): a view where ``holds(a)``, else a copy."""
-        return a.transpose(self._axes(self.split)).reshape(self._bcs(self.split))
+        b, c, s = self._bcs(self.split)
+        return a.transpose(self._axes(self.split)).reshape(b, c, s)
 
     def empty(self, x: np.ndarray) -> np.ndarray:
         """A new array like the input ``x``, laid out as it (its view holds)."""

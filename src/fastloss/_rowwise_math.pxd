@@ -19,7 +19,7 @@ zero coefficient times an infinite log-probability contributes 0.
 """
 
 from libc.math cimport pow, fabs, INFINITY
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, uint64_t
 
 # The vectorisable math library (not the pointwise losses' math: a change to
 # those does not rebuild the row-wise kernels).
@@ -950,6 +950,76 @@ cdef inline RowR multi_margin_loss_row_h(const real* x, Py_ssize_t cs, Py_ssize_
         h[j] = <real>where(d == d, where(pos, hc, 0.0), d)
     h[y] = <real>where(zy == zy, hc * n_active, zy)
     return multi_margin_loss_row(x, cs, C, y, weight, g, gs, kc, p, margin)
+
+
+# ---- multilabel_margin_loss ----
+
+
+cdef enum:
+    ML_MARK_WORDS = 64   # the targets' bitmap on the stack: rows of up to 4096 classes
+
+
+cdef inline Consts multilabel_margin_loss_consts(Py_ssize_t C) noexcept nogil:
+    return _no_consts()
+
+
+cdef inline bint _ml_is_target(const uint64_t* mark, const int64_t* t, Py_ssize_t n_t,
+                               Py_ssize_t c, bint big) noexcept nogil:
+    cdef Py_ssize_t k
+    if not big:
+        return (mark[c >> 6] >> (c & 63)) & 1
+    for k in range(n_t):  # rows wider than the bitmap: a scan of the targets
+        if t[k] == c:
+            return True
+    return False
+
+
+cdef inline RowR multilabel_margin_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t C,
+                                            const int64_t* t, real* g, double gs,
+                                            Consts kc) noexcept nogil:
+    # PyTorch's: the targets are t[0], ..., t[n_t - 1], n_t the first entry outside
+    # [0, C) (-1 by convention; the call layer rejects an entry >= C before it);
+    # l = sum over target entries j and non-target classes c of
+    # max(0, 1 - x_{t_j} + x_c), divided by C. A target listed twice counts twice.
+    # g is written while x is read again: the call layer keeps them apart.
+    cdef uint64_t mark[ML_MARK_WORDS]
+    cdef bint big = C > 64 * ML_MARK_WORDS
+    cdef Py_ssize_t n_t = 0, j, c
+    cdef double acc = 0.0, z, xt, n_active, s = gs / C
+    cdef bint on
+    while n_t < C and t[n_t] >= 0 and t[n_t] < C:
+        n_t = n_t + 1
+    if not big:
+        for c in range((C + 63) >> 6):
+            mark[c] = 0
+        for j in range(n_t):
+            mark[t[j] >> 6] = mark[t[j] >> 6] | ((<uint64_t>1) << (t[j] & 63))
+    if g != NULL:
+        for c in range(C):
+            g[c] = 0
+    for j in range(n_t):
+        xt = x[t[j] * cs]
+        n_active = 0.0
+        for c in range(C):
+            z = 1.0 - xt + x[c * cs]
+            on = (not _ml_is_target(mark, t, n_t, c, big)) & (not (z <= 0))  # NaN propagates
+            acc = acc + where(on, z, 0.0)
+            n_active = n_active + where(on, where(z == z, 1.0, z), 0.0)
+            if g != NULL:
+                g[c] = <real>(g[c] + where(on, where(z == z, s, z), 0.0))
+        if g != NULL:
+            g[t[j]] = <real>(g[t[j]] - s * n_active)
+    return RowR(acc / C, 0.0)
+
+
+cdef inline RowR multilabel_margin_loss_row_h(const real* x, Py_ssize_t cs, Py_ssize_t C,
+                                              const int64_t* t, real* g, real* h, double gs,
+                                              Consts kc) noexcept nogil:
+    # Piecewise linear: 0.
+    cdef Py_ssize_t c
+    for c in range(C):
+        h[c] = 0
+    return multilabel_margin_loss_row(x, cs, C, t, g, gs, kc)
 
 
 # ---- accuracy (a metric: the row "loss" is 1 if correct) ----

@@ -155,6 +155,33 @@ def as_class_target(a: object, x_shape: tuple, n_classes: int, ignore_index: int
     return _aligned(np.ascontiguousarray(arr, dtype=np.int64))
 
 
+def as_index_rows(a: object, x_shape: tuple, n_classes: int) -> np.ndarray:
+    """Rows of class indices (multilabel_margin_loss's target): integers of the input's
+    shape, each row's list ending at its first negative entry (-1 by convention);
+    every entry before it in [0, n_classes). int64, C-contiguous."""
+    arr = as_array(a, "target")
+    if arr.dtype.kind not in "iu":
+        advice = ("rows of 0/1 labels take their class lists with e.g. "
+                  "np.where(y, np.arange(C), -1) sorted so that the -1 come last"
+                  if arr.dtype.kind in "fb" else "class indices are integers")
+        raise TypeError(f"target must hold integer class indices (any integer dtype), got dtype "
+                        f"{_describe(arr.dtype)}: {advice}")
+    if arr.shape != tuple(x_shape):
+        raise ValueError(f"target must have the input's shape {tuple(x_shape)} (each row: class "
+                         f"indices, then -1), got shape {arr.shape}")
+    rows = arr.reshape(-1, arr.shape[-1]) if arr.ndim else arr.reshape(1, 1)
+    if rows.size and rows.max() >= n_classes:
+        neg = rows < 0
+        first = np.where(neg.any(axis=1), neg.argmax(axis=1), rows.shape[1])
+        bad = (np.arange(rows.shape[1]) < first[:, None]) & (rows >= n_classes)
+        if bad.any():
+            i = np.unravel_index(int(np.flatnonzero(bad)[0]), arr.shape)
+            at = ", ".join(str(int(k)) for k in i)
+            raise ValueError(f"target[{at}] = {arr[i]} is not a class index in [0, {n_classes}) "
+                             f"(a row's list of classes ends at its first -1)")
+    return _aligned(np.ascontiguousarray(arr, dtype=np.int64))
+
+
 def as_binary_target(a: object, n_rows: int) -> np.ndarray:
     """Float 0/1 targets of binary logits ((N,) or (N, 1)) as class indices 0 / 1."""
     arr = as_array(a, "target")

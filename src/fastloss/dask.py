@@ -62,14 +62,20 @@ def _block_denominator(spec, a, x, t, w, reduction):
         per_row = 1 if reduction == "batchmean" else row_len
         return float(rows * per_row) if w is None else float(np.sum(w)) * per_row
     if spec.kind == "rowwise":
-        x = _api.as_float_matrix(x, spec.input_name, spec.binary_input)
+        x = _api.as_float_matrix(x, spec.input_name, spec.binary_input, spec.shapes)
+        rows = x.shape[:1] + x.shape[2:]  # (N,), or a spatial input's (N, d1, ..., dk)
         ignore_index = a.get("ignore_index")
-        kind, tt = _api._class_target(spec, t, x, x.shape[:1], ignore_index)
+        kind, tt = _api._class_target(spec, t, x, rows, ignore_index)
         vectors = _api._class_vectors(spec, a, x.shape[1], True)
         weight = (vectors[0] if spec.mean_over == "target_weight"
                   and a.get(spec.array_params[0].name) is not None else None)
         sw = None if w is None else _api.as_sample_weight(w, x)
-        return _api._denominator(spec, kind, tt, sw, weight, ignore_index, x.shape[0])
+        per_row = math.prod(rows[1:])  # positions per sample
+        if sw is not None and per_row != 1:
+            sw = np.repeat(sw, per_row)
+        if kind == "class":
+            tt = tt.reshape(-1)
+        return _api._denominator(spec, kind, tt, sw, weight, ignore_index, math.prod(rows))
     raise NotImplementedError(f"fastloss.dask: no 'mean' rule for loss kind {spec.kind!r}")
 
 
@@ -135,14 +141,16 @@ def _scale(stats, reduction):
     return 1.0 / den if den else 0.0
 
 
-def _align(arr, name, x):
-    """``arr`` as a Dask array chunked like x (same shape) or like x's rows (shape (N,))."""
+def _align(arr, name, x, spatial=False):
+    """``arr`` as a Dask array chunked like x (same shape) or like x's rows (shape (N,),
+    or (N, d1, ..., dk) for the positions of a spatial (N, C, d1, ..., dk) input)."""
     arr = da.asarray(arr)
     if arr.shape == x.shape:
         return arr.rechunk(x.chunks), "same"
-    if arr.shape == x.shape[:1]:
-        return arr.rechunk((x.chunks[0],)), "rows"
-    raise ValueError(f"{name} has shape {arr.shape}; expected {x.shape} or {x.shape[:1]}")
+    rows = x.shape[:1] + x.shape[2:] if spatial and x.ndim > 2 else x.shape[:1]
+    if arr.shape == rows:
+        return arr.rechunk((x.chunks[0],) + tuple((n,) for n in rows[1:])), "rows"
+    raise ValueError(f"{name} has shape {arr.shape}; expected {x.shape} or {rows}")
 
 
 def _tree(parts, split_every):
@@ -162,6 +170,9 @@ def _call(spec, fn, sig, args, kwargs):
     x = da.asarray(a.pop(spec.input_name))
     if x.ndim == 0:
         raise ValueError(f"fastloss.dask.{spec.name}: {spec.input_name} must have at least one axis")
+    if spec.kind == "rowwise" and x.ndim == 1 and not spec.binary_input:
+        raise ValueError(f"fastloss.dask.{spec.name}: {spec.input_name} must have a batch axis, "
+                         f"(N, C); one unbatched (C,) row is fastloss.{spec.name}'s to take")
     target = a.pop("target", None)
     w = a.pop("sample_weight", None)
     reduction = a.pop("reduction")
@@ -185,7 +196,8 @@ def _call(spec, fn, sig, args, kwargs):
         x = x.rechunk({i: -1 for i in range(1, x.ndim)})
     elif x.ndim > 1 and any(a.get(n) is not None for n in getattr(spec, "array_param_names", ())):
         x = x.rechunk({x.ndim - 1: -1})  # per-column vectors (pos_weight) need whole last axes
-    tgt = _align(target, "target", x) if spec.target != "none" else None
+    tgt = (_align(target, "target", x, "spatial" in getattr(spec, "shapes", ()))
+           if spec.target != "none" else None)
     wgt = _align(w, "sample_weight", x) if w is not None else None
     if wgt is not None and wgt[1] != "rows":
         raise ValueError(f"sample_weight must have shape ({x.shape[0]},)")
@@ -197,7 +209,8 @@ def _call(spec, fn, sig, args, kwargs):
     run = dask.delayed(_run_block, pure=True)
     blocks = {}
     for idx in np.ndindex(x.numblocks):
-        t_b = None if td is None else (td[idx] if tgt[1] == "same" else td[idx[0]])
+        t_b = None if td is None else (td[idx] if tgt[1] == "same"
+                                       else td[(idx[0],) + (0,) * (td.ndim - 1)])
         w_b = None if wd is None else wd[idx[0]]
         a_b = a if ed is None else {**a, elem[0]: ed[idx]}
         blocks[idx] = run(spec, fn, a_b, reduction, return_grad, want_acc, xd[idx], t_b, w_b)

@@ -21,6 +21,7 @@ __all__ = [
     'log_cosh_loss',
     'mse_loss',
     'multi_margin_loss',
+    'multilabel_margin_loss',
     'multilabel_soft_margin_loss',
     'nll_loss',
     'poisson_nll_loss',
@@ -46,6 +47,7 @@ l2_penalty: Callable[..., Any]
 log_cosh_loss: Callable[..., Any]
 mse_loss: Callable[..., Any]
 multi_margin_loss: Callable[..., Any]
+multilabel_margin_loss: Callable[..., Any]
 multilabel_soft_margin_loss: Callable[..., Any]
 nll_loss: Callable[..., Any]
 poisson_nll_loss: Callable[..., Any]

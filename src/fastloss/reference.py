@@ -295,15 +295,18 @@ def _rowwise(rowfn):
             kwargs[a.name] = np.full(c, a.fill) if v is None else np.asarray(v, dtype=np.float64) * np.ones(c)
         ignore_index = kwargs.pop("ignore_index", None)
         t = np.asarray(target)
-        is_class = t.dtype.kind in "iub" and spec.target != "real"
-        if is_class:
+        is_class = t.dtype.kind in "iub" and spec.target in ("class", "class_or_prob")
+        if spec.target == "index_rows":  # rows of class indices: every row counts
+            valid, t = np.ones(n, bool), t.astype(np.int64)
+        elif is_class:
             valid = t != ignore_index if ignore_index is not None else np.ones(n, bool)
             t = np.where(valid, t, 0).astype(np.int64)
         else:
             valid = np.ones(n, bool)
             t = t.astype(np.float64)
         with np.errstate(all="ignore"):
-            l, g, h = rowfn(x, t, **kwargs) if is_class or spec.target == "real" else rowfn(x, t, prob=True, **kwargs)
+            prob = {} if is_class or spec.target in ("real", "index_rows") else {"prob": True}
+            l, g, h = rowfn(x, t, **prob, **kwargs)
         if return_hessian and h is None:
             raise _no_hessian(spec.name)
         l = np.where(valid, l, 0.0)
@@ -462,6 +465,28 @@ def multi_margin_loss(x, t, weight, p, margin):
     hess = dh + hot * dh.sum(axis=1, keepdims=True)
     wy = weight[t][:, None] / c
     return wy[:, 0] * loss, wy * grad, wy * hess
+
+
+@_rowwise
+def multilabel_margin_loss(x, t):
+    n, c = x.shape
+    loss, grad = np.zeros(n), np.zeros((n, c))
+    for i in range(n):
+        targets = []
+        for v in t[i]:  # the list ends at the first negative entry
+            if v < 0:
+                break
+            targets.append(int(v))
+        is_target = np.zeros(c, bool)
+        is_target[targets] = True
+        for y in targets:  # a class listed twice counts twice
+            z = 1 - x[i, y] + x[i]
+            on = ~is_target & ~(z <= 0)  # NaN counts as active, so it propagates
+            loss[i] += np.sum(np.where(on, z, 0.0))
+            dz = np.where(on, np.where(np.isnan(z), z, 1.0), 0.0)
+            grad[i] += dz
+            grad[i, y] -= dz.sum()
+    return loss / c, grad / c, np.zeros((n, c))
 
 
 @_rowwise
