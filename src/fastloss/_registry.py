@@ -10,6 +10,7 @@ and the commands that regenerate them) is ``docs/adding_a_loss.md``.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -154,9 +155,9 @@ class LossSpec:
     def param_names(self) -> tuple[str, ...]:
         return tuple(p.name for p in self.params)
 
-    @property
+    @functools.cached_property
     def kernel_params(self) -> tuple[Param, ...]:
-        """The parameters the compiled kernels take (in order)."""
+        """The parameters the compiled kernels take (in order; cached: read every call)."""
         return tuple(p for p in self.params if p.kernel)
 
     @property
