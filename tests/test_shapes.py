@@ -20,7 +20,7 @@ from fastloss._registry import LOSSES
 RNG = np.random.default_rng(2024)
 SPATIAL = [s for s in LOSSES if "spatial" in s.shapes]
 UNBATCHED = [s for s in LOSSES if "unbatched" in s.shapes]
-SHAPES = [(3, 5, 4), (2, 4, 3, 5), (2, 3, 1, 4, 3), (1, 21, 9, 7)]
+SHAPES = [(3, 5, 4), (2, 4, 3, 5), (2, 3, 1, 4, 3), (1, 21, 9, 7), (2, 100, 3, 5)]
 
 
 def _target(spec, x, ignore=True):
