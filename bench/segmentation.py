@@ -17,16 +17,6 @@ import json
 import os
 import subprocess
 import sys
-import time
-
-
-def _best(fn, repeat=5):
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
 
 
 def child(shape, n_threads):
@@ -35,6 +25,7 @@ def child(shape, n_threads):
     import torch.nn.functional as F
 
     import fastloss
+    from linear_ce import best as _best  # best of `repeat` calls (bench/ is on sys.path)
 
     torch.set_num_threads(n_threads)
     n, c, h, w = shape
@@ -63,7 +54,7 @@ def child(shape, n_threads):
     best = {k: float("inf") for k in fns}
     for _ in range(3):  # rounds, the three interleaved
         for k, f in fns.items():
-            best[k] = min(best[k], _best(f))
+            best[k] = min(best[k], _best(f, 5))
     from fastloss._config import simd_level
 
     return {"level": simd_level(), "threads": n_threads, **{k: v * 1e3 for k, v in best.items()}}
@@ -92,7 +83,7 @@ def main():
                 print(f"| {r['level']} | {nt} | (not run: {p.stderr.strip().splitlines()[-1]}) |")
                 continue
             r = json.loads(p.stdout.strip().splitlines()[-1])
-            print(f"| {r['level']} | {nt} | {r['spatial']:.1f} | {r['transposed']:.1f} | {r['torch']:.1f} | "
+            print(f"| {r['level']} | {nt} | {r['spatial']:.3g} | {r['transposed']:.3g} | {r['torch']:.3g} | "
                   f"{r['torch'] / r['spatial']:.2f} | {r['transposed'] / r['spatial']:.2f} |")
 
 

@@ -15,7 +15,7 @@ import pytest
 import fastloss
 from fastloss import reference
 from fastloss._data import make_class_vectors
-from fastloss._registry import LOSSES
+from fastloss._registry import LOSSES, REGISTRY
 
 RNG = np.random.default_rng(2024)
 SPATIAL = [s for s in LOSSES if "spatial" in s.shapes]
@@ -114,18 +114,16 @@ def test_spatial_probability_targets_and_accuracy():
             want = reference.cross_entropy(x, p, reduction=reduction, label_smoothing=0.1)
             _check(got[0], want[0])
             _check(got[1], want[1])
-    t = _target(REGISTRY_CE, x)
+    t = _target(REGISTRY["cross_entropy"], x)
     _, n = fastloss.cross_entropy(x, t, return_accuracy=True)
     valid = t != -100
     assert n == int(np.sum((np.argmax(x, axis=1) == t) & valid))
 
 
-REGISTRY_CE = next(s for s in LOSSES if s.name == "cross_entropy")
-
 
 def test_spatial_out_buffers():
     x = np.asfortranarray(RNG.standard_normal((2, 5, 6, 3)))
-    t = _target(REGISTRY_CE, x)
+    t = _target(REGISTRY["cross_entropy"], x)
     want = reference.cross_entropy(x, t, return_hessian=True)
     g, h = np.empty(x.shape), np.empty(x.shape)
     v, g2, h2 = fastloss.cross_entropy(x, t, out=(g, h))
@@ -291,7 +289,7 @@ def test_spatial_through_dask():
     import fastloss.dask as fd
 
     x = RNG.standard_normal((9, 5, 4, 3))
-    t = _target(REGISTRY_CE, x)
+    t = _target(REGISTRY["cross_entropy"], x)
     sw = RNG.random(9) + 0.1
     w = RNG.random(5) + 0.5
     for reduction in ("mean", "sum", "none"):

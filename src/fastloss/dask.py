@@ -184,7 +184,7 @@ def _call(spec, fn, sig, args, kwargs):
     if reduction not in spec.reductions:
         raise ValueError(f"reduction must be one of {spec.reductions}, got {reduction!r}")
     elem = None  # a weight per element (ArrayParam.broadcast): chunked like x below
-    for p in getattr(spec, "array_params", ()):
+    for p in spec.array_params:
         v = a.get(p.name)
         if p.broadcast and v is not None and np.ndim(v) and np.shape(v) != x.shape[-1:]:
             elem = (p.name, da.broadcast_to(da.asarray(v), x.shape))
@@ -194,10 +194,9 @@ def _call(spec, fn, sig, args, kwargs):
             a[k] = v.compute()
     if spec.kind != "pointwise":  # whole rows per chunk
         x = x.rechunk({i: -1 for i in range(1, x.ndim)})
-    elif x.ndim > 1 and any(a.get(n) is not None for n in getattr(spec, "array_param_names", ())):
+    elif x.ndim > 1 and any(a.get(n) is not None for n in spec.array_param_names):
         x = x.rechunk({x.ndim - 1: -1})  # per-column vectors (pos_weight) need whole last axes
-    tgt = (_align(target, "target", x, "spatial" in getattr(spec, "shapes", ()))
-           if spec.target != "none" else None)
+    tgt = _align(target, "target", x, "spatial" in spec.shapes) if spec.target != "none" else None
     wgt = _align(w, "sample_weight", x) if w is not None else None
     if wgt is not None and wgt[1] != "rows":
         raise ValueError(f"sample_weight must have shape ({x.shape[0]},)")
