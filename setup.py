@@ -39,7 +39,7 @@ PKG = HERE / "src" / "fastloss"
 # Adding a kernel module means adding its name here.
 KERNEL_MODULES = ("_pointwise", "_rowwise", "_simd")
 # Compiled once, for the baseline ISA (_launch: the Python side of every level's kernels).
-PLAIN_MODULES = ("_omp", "_fastpath", "_launch", "_counts", "_blas")
+PLAIN_MODULES = ("_omp", "_fastpath", "_launch", "_counts", "_blas", "_multi")
 
 _dispatch = runpy.run_path(str(PKG / "_dispatch_levels.py"))
 

@@ -46,9 +46,17 @@ def reduction_of(spec) -> str:
     return "mean" if "mean" in spec.reductions else spec.reductions[0]
 
 
+def grad_buffers(spec, arrays):
+    """The ``out=`` of a value+grad call: one buffer, or one per input (several inputs)."""
+    if spec.multi_input:
+        return tuple(np.empty_like(arrays[spec.arrays.index(k)]) for k in spec.inputs)
+    return np.empty_like(arrays[0])
+
+
 def bytes_moved(spec, arrays) -> int:
-    """Minimal traffic of one value+grad call: every input read once, the gradient written once."""
-    return sum(a.nbytes for a in arrays) + arrays[0].nbytes
+    """Minimal traffic of one value+grad call: every input read once, the gradients written once."""
+    g = grad_buffers(spec, arrays)
+    return sum(a.nbytes for a in arrays) + sum(b.nbytes for b in (g if isinstance(g, tuple) else (g,)))
 
 
 # Straightforward NumPy code in the input's dtype, as a user would write it
@@ -137,7 +145,7 @@ def implementations(spec, dtype, n_threads: int) -> dict:
     f = getattr(fastloss, name)
 
     def make_fastloss(arrays):
-        g = np.empty_like(arrays[0])
+        g = grad_buffers(spec, arrays)
         return lambda: f(*arrays, reduction=red, out=g, n_threads=n_threads)
 
     impls["fastloss"] = make_fastloss
@@ -164,15 +172,16 @@ def implementations(spec, dtype, n_threads: int) -> dict:
         kwargs = dict(spec.defaults)
 
         def make_torch(arrays):
-            xs = torch.from_numpy(arrays[0])
-            rest = [torch.from_numpy(a) for a in arrays[1:]]
+            ts = [torch.from_numpy(a) for a in arrays]
+            diff = [k in spec.inputs for k in spec.arrays] if spec.multi_input else \
+                [True] + [False] * (len(ts) - 1)
 
             def run():
                 torch.set_num_threads(n_threads)
-                xt = xs.detach().requires_grad_()
-                v = tfn(xt, *rest, reduction=red, **kwargs)
+                args = [t.detach().requires_grad_() if d else t for t, d in zip(ts, diff)]
+                v = tfn(*args, reduction=red, **kwargs)
                 v.backward()
-                return float(v), xt.grad.numpy()
+                return float(v), args[0].grad.numpy()
 
             return run
 

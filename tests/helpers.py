@@ -10,6 +10,11 @@ from fastloss import reference
 from fastloss._data import make_arrays, make_class_vectors
 from fastloss._registry import LOSSES, LossSpec
 
+#: The losses of one differentiable input, which the generic battery runs; those of
+#: several (LossSpec.multi_input) have theirs in test_multi_input.py.
+SINGLE_INPUT = [s for s in LOSSES if not s.multi_input]
+MULTI_INPUT = [s for s in LOSSES if s.multi_input]
+
 # Relative tolerance of a fastloss result against the float64 reference.
 RTOL = {np.dtype(np.float32): 1e-5, np.dtype(np.float64): 1e-12}
 DTYPES = (np.float32, np.float64)
@@ -51,7 +56,7 @@ def loss_params(*, reductions=False, weights=False, all_params=True, torch_only=
     gradient) only with ``differentiable=False``.
     """
     out = []
-    for spec in LOSSES:
+    for spec in SINGLE_INPUT:
         if torch_only and spec.torch is None:
             continue
         if spec.differentiable != differentiable:
@@ -69,9 +74,9 @@ def loss_params(*, reductions=False, weights=False, all_params=True, torch_only=
 
 
 def specs(*, with_target=False, differentiable=None, targets=None, kinds=None):
-    """pytest params of the specs; filters: has a target, is differentiable (None:
+    """pytest params of the single-input specs; filters: has a target, is differentiable (None:
     either), target kind in ``targets``, kind in ``kinds``."""
-    return [pytest.param(spec, id=spec.name) for spec in LOSSES
+    return [pytest.param(spec, id=spec.name) for spec in SINGLE_INPUT
             if (not with_target or spec.target != "none")
             and (differentiable is None or spec.differentiable == differentiable)
             and (targets is None or spec.target in targets)

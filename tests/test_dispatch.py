@@ -55,7 +55,8 @@ for spec in LOSSES:
             for r in spec.reductions:
                 res = fn(*arrays, reduction=r, **kw)
                 for part in (res if isinstance(res, tuple) else (res,)):
-                    h.update(np.asarray(part).tobytes())
+                    for p in (part if isinstance(part, tuple) else (part,)):  # several grads
+                        h.update(np.asarray(p).tobytes())
             out[f"{spec.name}-{np.dtype(dtype).name}-{params}"] = h.hexdigest()
     if spec.float32_lanes:  # 0/1 targets (float32 lanes) and both kinds mixed in chunks
         x, y = make_arrays(spec, (20_011,), np.float32, seed=4)[:2]

@@ -24,7 +24,7 @@ import fastloss
 from fastloss import _data, _launch, _omp
 from fastloss._registry import LOSSES
 
-from helpers import as64, assert_close, public, ref
+from helpers import SINGLE_INPUT, as64, assert_close, public, ref
 
 ROOT = Path(__file__).resolve().parents[1]
 HAS_FORK = sys.platform != "win32" and "fork" in mp.get_all_start_methods()
@@ -43,7 +43,9 @@ def _is_class_target(spec):
 def case(spec, n=2_000, dtype=np.float64, seed=0):
     """(args, kwargs) of a valid call of ``spec`` on about n elements."""
     # make_arrays may append required per-class vectors; pass those by keyword
-    arrays = _data.make_arrays(spec, (n,), dtype, seed=seed)[:1 + (spec.target != "none")]
+    arrays = _data.make_arrays(spec, (n,), dtype, seed=seed)
+    if not spec.multi_input:  # (a loss of several inputs takes all its arrays positionally)
+        arrays = arrays[:1 + (spec.target != "none")]
     required = getattr(_data, "required_kwargs", None)
     kw = required(spec, (n,), seed=seed) if required else {}
     if _differentiable(spec):
@@ -53,6 +55,7 @@ def case(spec, n=2_000, dtype=np.float64, seed=0):
 
 def result_arrays(res):
     res = res if isinstance(res, tuple) else (res,)
+    res = [g for r in res for g in (r if isinstance(r, tuple) else (r,))]  # several gradients
     return [np.asarray(r, dtype=np.float64) if not isinstance(r, np.ndarray) else r for r in res]
 
 
@@ -62,9 +65,9 @@ def assert_identical(a, b):
         assert np.array_equal(u, v, equal_nan=True) and u.tobytes() == v.tobytes()
 
 
-SPECS = [pytest.param(s, id=s.name) for s in LOSSES]
-DIFF_SPECS = [pytest.param(s, id=s.name) for s in LOSSES if _differentiable(s)]
-CLASS_SPECS = [pytest.param(s, id=s.name) for s in LOSSES if _is_class_target(s)]
+SPECS = [pytest.param(s, id=s.name) for s in SINGLE_INPUT]
+DIFF_SPECS = [pytest.param(s, id=s.name) for s in SINGLE_INPUT if _differentiable(s)]
+CLASS_SPECS = [pytest.param(s, id=s.name) for s in SINGLE_INPUT if _is_class_target(s)]
 
 
 # ----------------------------------------------------------------------------- concurrency

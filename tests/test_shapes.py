@@ -16,10 +16,11 @@ import fastloss
 from fastloss import reference
 from fastloss._data import make_class_vectors
 from fastloss._registry import LOSSES, REGISTRY
+from helpers import SINGLE_INPUT
 
 RNG = np.random.default_rng(2024)
 SPATIAL = [s for s in LOSSES if "spatial" in s.shapes]
-UNBATCHED = [s for s in LOSSES if "unbatched" in s.shapes]
+UNBATCHED = [s for s in SINGLE_INPUT if "unbatched" in s.shapes]
 SHAPES = [(3, 5, 4), (2, 4, 3, 5), (2, 3, 1, 4, 3), (1, 21, 9, 7), (2, 100, 3, 5)]
 
 

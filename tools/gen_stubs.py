@@ -40,7 +40,7 @@ def _annotation(name: str, spec: Any) -> str:
     params = {p.name: p for p in spec.params}
     if name in params:
         return params[name].type.__name__
-    if name in (spec.input_name, "target"):
+    if name in (spec.input_name, "target") or name in spec.inputs:
         return "ArrayLike"
     if name == "sample_weight":
         return "ArrayLike | None"
@@ -115,6 +115,18 @@ def render_init(losses: Any, functions: dict[str, Any]) -> str:
             groups.append((lit(scalar) + (f" = {d_red!r}" if d_red in scalar else ""), "float"))
         if "none" in spec.reductions:
             groups.append(("Literal['none']" + (" = 'none'" if d_red == "none" else ""), ARRAY))
+        if spec.multi_input:  # a tuple of gradients, one per input
+            grads = "tuple[" + ", ".join([ARRAY] * len(spec.inputs)) + "]"
+            for red, value in groups:
+                cases += [
+                    (red, "Literal[False] = False", "None = None", value),
+                    (red, "Literal[True]", f"{grads} | None = None", f"tuple[{value}, {grads}]"),
+                    (red, "bool = False", grads, f"tuple[{value}, {grads}]"),
+                ]
+            cases.append((f"str = {d_red!r}", "bool = False", f"{grads} | None = None",
+                          f"float | {ARRAY} | tuple[float | {ARRAY}, {grads}]"))
+            blocks += [_overload(spec, sig, *c) for c in cases]
+            continue
         for red, value in groups:
             cases += [
                 (red, "Literal[False] = False", "None = None", value),
@@ -177,7 +189,7 @@ def render_kernel_module(module: str) -> str:
 # that the stubs render (and the stub test runs) where torch or dask is not installed;
 # stubtest in CI checks them against the real modules.
 _WRAPPER_MODULES = {
-    "torch": (["FastlossFunction", "linear_cross_entropy"], (
+    "torch": (["FastlossFunction", "FastlossMultiFunction", "linear_cross_entropy"], (
         "import torch\n\n"
         "def linear_cross_entropy(\n"
         "    input: torch.Tensor, weight: torch.Tensor, target: torch.Tensor,\n"
@@ -190,7 +202,12 @@ _WRAPPER_MODULES = {
         "    @staticmethod\n"
         "    def forward(ctx: Any, loss: Any, input: Any, kwargs: Any, names: Any, *tensors: Any) -> Any: ...\n"
         "    @staticmethod\n"
-        "    def backward(ctx: Any, grad_output: Any, *_: Any) -> Any: ...\n"
+        "    def backward(ctx: Any, grad_output: Any, *_: Any) -> Any: ...\n\n"
+        "class FastlossMultiFunction(torch.autograd.Function):\n"
+        "    @staticmethod\n"
+        "    def forward(ctx: Any, loss: Any, kwargs: Any, names: Any, *tensors: Any) -> Any: ...\n"
+        "    @staticmethod\n"
+        "    def backward(ctx: Any, grad_output: Any) -> Any: ...\n"
     )),
     "dask": ([], ""),
 }

@@ -46,6 +46,8 @@ def call(spec, args, kwargs):
             res = fn(*args, reduction="none", **({"return_grad": True} if diff else {}), **kwargs)
     except (ValueError, TypeError) as e:
         return type(e).__name__, "-"
+    if diff and isinstance(res[1], tuple):  # one gradient per input
+        return fmt(res[0]), "; ".join(fmt(g) for g in res[1])
     if diff:
         return fmt(res[0]), fmt(res[1])
     return fmt(res), "-"
@@ -60,9 +62,35 @@ def target_value(spec) -> float:
     return 1.0
 
 
+# A loss of several inputs: the value every other array holds while one input takes
+# the special value (per registry domain).
+_NEUTRAL = {"normal": 0.5, "positive": 1.0, "sign": 1.0}
+
+
+def multi_rows(spec, dtype):
+    """Each input in turn takes each special value: one element, or one row of three."""
+    rows_ = spec.mean_over == "rows"
+    out = []
+    for k in spec.inputs:
+        for name, v in specials(dtype):
+            args = []
+            for a, domain in zip(spec.arrays, spec.domains):
+                fill = _NEUTRAL[domain]
+                if rows_:
+                    arr = np.array([fill] if a == "target" else [[v if a == k else fill, 0.0, 0.25]])
+                else:
+                    arr = np.array([v if a == k else fill])
+                args.append(arr.astype(dtype))
+            where = f"[{name}, 0, 0.25]" if rows_ else name
+            out.append((f"{k}={where}", *call(spec, args, {})))
+    return out
+
+
 def rows(spec, dtype):
     required = getattr(_data, "required_kwargs", None)
     out = []
+    if spec.multi_input:
+        return multi_rows(spec, dtype)
     if spec.kind == "pointwise":
         kw = required(spec, (1,)) if required else {}
         cases = [(name, v, None) for name, v in specials(dtype)]
@@ -105,7 +133,10 @@ def main() -> None:
     print("default parameters, `reduction=\"none\"` and `return_grad=True`; a test checks that it")
     print("is current. \"huge\" is the dtype's largest finite value, \"denormal\" its smallest")
     print("positive subnormal. Pointwise losses use the target 1 unless the row says otherwise;")
-    print("row-wise losses one row of three classes. `ValueError` means the input is rejected")
+    print("row-wise losses one row of three classes; losses of several inputs put the special")
+    print("value in each input in turn (the other arrays 0.5, or 1 for a variance or a label; rows")
+    print("[v, 0, 0.25] against [0.5, 0, 0.25]), gradients listed per input (`;` between them).")
+    print("`ValueError` means the input is rejected")
     print("(e.g. outside the loss's input range) before any kernel runs.")
     print()
     print("General rules (all losses): a NaN in an element (row) gives NaN in that element's")

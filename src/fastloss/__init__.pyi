@@ -15,9 +15,11 @@ __all__ = [
     'accuracy',
     'binary_cross_entropy',
     'binary_cross_entropy_with_logits',
+    'cosine_embedding_loss',
     'cross_entropy',
     'cross_entropy_with_prior',
     'elastic_net_penalty',
+    'gaussian_nll_loss',
     'hinge_embedding_loss',
     'huber_loss',
     'kl_div',
@@ -25,6 +27,7 @@ __all__ = [
     'l1_penalty',
     'l2_penalty',
     'log_cosh_loss',
+    'margin_ranking_loss',
     'mse_loss',
     'multi_margin_loss',
     'multilabel_margin_loss',
@@ -36,6 +39,7 @@ __all__ = [
     'smooth_l1_loss',
     'soft_margin_loss',
     'softmax_focal_loss',
+    'triplet_margin_loss',
     'linear_cross_entropy',
     'Meter',
     'REGISTRY',
@@ -3684,6 +3688,426 @@ def multilabel_margin_loss(
     out: NDArray[np.floating[Any]] | tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
     n_threads: int | None = None,
 ) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | tuple[float | NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]: ...
+
+@overload
+def margin_ranking_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    margin: float = 0.0,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
+    out: None = None,
+    n_threads: int | None = None,
+) -> float: ...
+
+@overload
+def margin_ranking_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    margin: float = 0.0,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[float, tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def margin_ranking_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    margin: float = 0.0,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    return_grad: bool = False,
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[float, tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def margin_ranking_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    margin: float = 0.0,
+    *,
+    reduction: Literal['none'],
+    return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
+    out: None = None,
+    n_threads: int | None = None,
+) -> NDArray[np.floating[Any]]: ...
+
+@overload
+def margin_ranking_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    margin: float = 0.0,
+    *,
+    reduction: Literal['none'],
+    return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def margin_ranking_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    margin: float = 0.0,
+    *,
+    reduction: Literal['none'],
+    return_grad: bool = False,
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def margin_ranking_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    margin: float = 0.0,
+    *,
+    reduction: str = 'mean',
+    return_grad: bool = False,
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def cosine_embedding_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    margin: float = 0.0,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
+    out: None = None,
+    n_threads: int | None = None,
+) -> float: ...
+
+@overload
+def cosine_embedding_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    margin: float = 0.0,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[float, tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def cosine_embedding_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    margin: float = 0.0,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    return_grad: bool = False,
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[float, tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def cosine_embedding_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    margin: float = 0.0,
+    *,
+    reduction: Literal['none'],
+    return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
+    out: None = None,
+    n_threads: int | None = None,
+) -> NDArray[np.floating[Any]]: ...
+
+@overload
+def cosine_embedding_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    margin: float = 0.0,
+    *,
+    reduction: Literal['none'],
+    return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def cosine_embedding_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    margin: float = 0.0,
+    *,
+    reduction: Literal['none'],
+    return_grad: bool = False,
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def cosine_embedding_loss(
+    input1: ArrayLike,
+    input2: ArrayLike,
+    target: ArrayLike,
+    margin: float = 0.0,
+    *,
+    reduction: str = 'mean',
+    return_grad: bool = False,
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def triplet_margin_loss(
+    anchor: ArrayLike,
+    positive: ArrayLike,
+    negative: ArrayLike,
+    margin: float = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-06,
+    swap: bool = False,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
+    out: None = None,
+    n_threads: int | None = None,
+) -> float: ...
+
+@overload
+def triplet_margin_loss(
+    anchor: ArrayLike,
+    positive: ArrayLike,
+    negative: ArrayLike,
+    margin: float = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-06,
+    swap: bool = False,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[float, tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def triplet_margin_loss(
+    anchor: ArrayLike,
+    positive: ArrayLike,
+    negative: ArrayLike,
+    margin: float = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-06,
+    swap: bool = False,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    return_grad: bool = False,
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[float, tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def triplet_margin_loss(
+    anchor: ArrayLike,
+    positive: ArrayLike,
+    negative: ArrayLike,
+    margin: float = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-06,
+    swap: bool = False,
+    *,
+    reduction: Literal['none'],
+    return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
+    out: None = None,
+    n_threads: int | None = None,
+) -> NDArray[np.floating[Any]]: ...
+
+@overload
+def triplet_margin_loss(
+    anchor: ArrayLike,
+    positive: ArrayLike,
+    negative: ArrayLike,
+    margin: float = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-06,
+    swap: bool = False,
+    *,
+    reduction: Literal['none'],
+    return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def triplet_margin_loss(
+    anchor: ArrayLike,
+    positive: ArrayLike,
+    negative: ArrayLike,
+    margin: float = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-06,
+    swap: bool = False,
+    *,
+    reduction: Literal['none'],
+    return_grad: bool = False,
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def triplet_margin_loss(
+    anchor: ArrayLike,
+    positive: ArrayLike,
+    negative: ArrayLike,
+    margin: float = 1.0,
+    p: float = 2.0,
+    eps: float = 1e-06,
+    swap: bool = False,
+    *,
+    reduction: str = 'mean',
+    return_grad: bool = False,
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def gaussian_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    var: ArrayLike,
+    full: bool = False,
+    eps: float = 1e-06,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
+    out: None = None,
+    n_threads: int | None = None,
+) -> float: ...
+
+@overload
+def gaussian_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    var: ArrayLike,
+    full: bool = False,
+    eps: float = 1e-06,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[float, tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def gaussian_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    var: ArrayLike,
+    full: bool = False,
+    eps: float = 1e-06,
+    *,
+    reduction: Literal['mean', 'sum'] = 'mean',
+    return_grad: bool = False,
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[float, tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def gaussian_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    var: ArrayLike,
+    full: bool = False,
+    eps: float = 1e-06,
+    *,
+    reduction: Literal['none'],
+    return_grad: Literal[False] = False,
+    return_hessian: Literal[False] = False,
+    out: None = None,
+    n_threads: int | None = None,
+) -> NDArray[np.floating[Any]]: ...
+
+@overload
+def gaussian_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    var: ArrayLike,
+    full: bool = False,
+    eps: float = 1e-06,
+    *,
+    reduction: Literal['none'],
+    return_grad: Literal[True],
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def gaussian_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    var: ArrayLike,
+    full: bool = False,
+    eps: float = 1e-06,
+    *,
+    reduction: Literal['none'],
+    return_grad: bool = False,
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]],
+    n_threads: int | None = None,
+) -> tuple[NDArray[np.floating[Any]], tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
+
+@overload
+def gaussian_nll_loss(
+    input: ArrayLike,
+    target: ArrayLike,
+    var: ArrayLike,
+    full: bool = False,
+    eps: float = 1e-06,
+    *,
+    reduction: str = 'mean',
+    return_grad: bool = False,
+    return_hessian: Literal[False] = False,
+    out: tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]] | None = None,
+    n_threads: int | None = None,
+) -> float | NDArray[np.floating[Any]] | tuple[float | NDArray[np.floating[Any]], tuple[NDArray[np.floating[Any]], NDArray[np.floating[Any]]]]: ...
 
 def accuracy(
     input: ArrayLike,

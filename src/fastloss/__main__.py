@@ -119,6 +119,9 @@ def max_rel_error(value, grad, ref_value, ref_grad) -> float:
     ev = abs(value - ref_value) / max(abs(ref_value), np.finfo(np.float64).tiny)
     if grad is None:  # a metric
         return float(ev)
+    if isinstance(grad, tuple):  # one gradient per input: the worst
+        return max([float(ev)] + [max_rel_error(ref_value, g, ref_value, r)
+                                  for g, r in zip(grad, ref_grad)])
     scale = max(np.max(np.abs(ref_grad)), np.finfo(np.float64).tiny)
     eg = np.max(np.abs(grad.astype(np.float64) - ref_grad)) / scale
     return float(max(ev, eg))
@@ -132,7 +135,10 @@ def _best_time(fn, repeat: int) -> float:
 def measure(spec: LossSpec, dtype, n: int, repeat: int) -> Result:
     fn, ref = getattr(fastloss, spec.name), getattr(reference, spec.name)
     arrays = make_arrays(spec, (n,), dtype)
-    grad = np.empty_like(arrays[0]) if spec.differentiable else None
+    grad: np.ndarray | tuple[np.ndarray, ...] | None = (
+        np.empty_like(arrays[0]) if spec.differentiable else None)
+    if spec.multi_input:  # a buffer per input
+        grad = tuple(np.empty_like(arrays[spec.arrays.index(k)]) for k in spec.inputs)
     kw = {"out": grad} if spec.differentiable else {}
     value = fn(*arrays, **kw)
     value = value[0] if spec.differentiable else value
@@ -153,11 +159,13 @@ def _torch_call(spec: LossSpec, arrays):
     fn = getattr(F, spec.torch or "", None)
     if fn is None:
         return None
-    x, *rest = (torch.from_numpy(a) for a in arrays)
+    tensors = [torch.from_numpy(a) for a in arrays]
+    inputs = [k in spec.inputs for k in spec.arrays] if spec.multi_input else [True] + [False] * (
+        len(tensors) - 1)
 
     def call():
-        xt = x.detach().requires_grad_()
-        value = fn(xt, *rest, reduction=spec.default_reduction, **spec.defaults)
+        ts = [t.detach().requires_grad_() if d else t for t, d in zip(tensors, inputs)]
+        value = fn(*ts, reduction=spec.default_reduction, **spec.defaults)
         value.backward()
         return value.item()
 

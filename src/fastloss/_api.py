@@ -34,14 +34,19 @@ from ._validation import (
     as_float_input,
     as_float_matrix,
     as_index_rows,
+    as_broadcast_like,
     as_real_like,
+    as_row_labels,
     as_sample_weight,
     check_flag,
+    check_multi_outs,
+    check_nonnegative,
     check_out,
     check_outs,
     check_param,
     check_range,
     check_reduction,
+    shared_axes,
     separate_from_out,
 )
 
@@ -329,10 +334,96 @@ def _rowwise_call(spec, kernels, a):
                           int(correct) if want_acc else None, hess)
 
 
+def _multi_inputs(spec, a):
+    """The differentiable arrays of a "multi" loss: the first a C-contiguous float32 or
+    float64 array, each other converted to its dtype, of its shape (or, for a reduced
+    input, a shape shared_axes admits); and {name: shared axes} of the reduced ones."""
+    first, *rest = spec.inputs
+    x = as_float_input(a[first], first)
+    if spec.mean_over == "rows" and not (x.ndim == 2 or x.ndim == 1 and "unbatched" in spec.shapes):
+        raise ValueError(f"{first} must be 2-D (N, D): N rows of D features, or 1-D (D,): one "
+                         f"unbatched row; got shape {x.shape}")
+    xs, axes = [x], {}
+    for name in rest:
+        if name in spec.reduced_inputs:
+            v = as_real_like(a[name], name, x, first, shape=False)
+            axes[name] = shared_axes(v.shape, x.shape, name)
+        else:
+            v = as_real_like(a[name], name, x, first)
+        xs.append(v)
+    for name, v in zip(spec.inputs, xs):
+        if name in spec.nonnegative:
+            check_nonnegative(v, name)
+    return xs, axes
+
+
+def _multi_call(spec, kernel, a):
+    """A loss of several differentiable inputs: ``(value, (grad_1, ..., grad_k))``."""
+    xs, axes = _multi_inputs(spec, a)
+    x = xs[0]
+    reduction = check_reduction(a["reduction"], spec)
+    params = [check_param(p, a[p.name]) for p in spec.params]
+    _want_hessian(spec, a)  # no Hessian: True is an error
+    t = None
+    if spec.target == "real":
+        t = as_real_like(a["target"], "target", x, spec.inputs[0])
+    elif spec.target == "broadcast":
+        t = as_broadcast_like(a["target"], "target", x)
+    elif spec.target == "row_label":
+        t = as_row_labels(a["target"], x)
+    nt = resolve_n_threads(a["n_threads"])
+    out = a["out"]
+    if out is not None:
+        grads = check_multi_outs(out, xs, spec.inputs)
+        # Rows are read again after their gradients are written: no overlap at all.
+        xs = [v.copy() if any(np.may_share_memory(v, g) for g in grads) else v for v in xs]
+        if t is not None and any(np.may_share_memory(t, g) for g in grads):
+            t = t.copy()
+    elif check_flag("return_grad", a["return_grad"]):
+        grads = [np.empty_like(v) for v in xs]
+    else:
+        grads = None
+
+    rows = spec.mean_over == "rows"
+    value_shape = x.shape[:-1] if rows else x.shape
+    n = math.prod(value_shape)
+    loss_out = np.empty(value_shape, x.dtype) if reduction == "none" else None
+    gscale = 1.0 / n if reduction == "mean" and n else 1.0
+    kg = [None] * len(xs) if grads is None else list(grads)
+    if rows:  # (N, D) matrices, a (D,) row as one
+        kx = [v.reshape(-1, x.shape[-1]) for v in xs]
+        kg = [g if g is None else g.reshape(-1, x.shape[-1]) for g in kg]
+        kt = None if t is None else t.reshape(-1)
+        klo = None if loss_out is None else loss_out.reshape(-1)
+    elif axes:  # (A, M, B) views: the reduced inputs (A, B) shared along M
+        ax = next(iter(axes.values()))
+        if not ax:  # not shared: rows of the last axis (the B loop is the long one)
+            shape = (math.prod(x.shape[:-1]), 1, x.shape[-1]) if x.ndim else (1, 1, 1)
+        else:  # shared along the contiguous axes ax
+            lo, hi = ax[0], ax[-1] + 1
+            shape = (math.prod(x.shape[:lo]), math.prod(x.shape[lo:hi]), math.prod(x.shape[hi:]))
+        flat = (shape[0], shape[2])
+        kx = [v.reshape(flat if name in axes else shape) for name, v in zip(spec.inputs, xs)]
+        kg = [g if g is None else g.reshape(flat if name in axes else shape)
+              for name, g in zip(spec.inputs, kg)]
+        kt = None if t is None else t.reshape(shape)
+        klo = None if loss_out is None else loss_out.reshape(shape)
+    else:  # one shape: flat
+        kx = [v.reshape(-1) for v in xs]
+        kg = [g if g is None else g.reshape(-1) for g in kg]
+        kt = None if t is None else t.reshape(-1)
+        klo = None if loss_out is None else loss_out.reshape(-1)
+    arrays = dict(zip(spec.inputs, kx), target=kt)
+    total = kernel[x.dtype](*(arrays[name] for name in spec.arrays), *kg, klo, gscale, nt,
+                            *params)
+    return rowwise_result(reduction, total, n, loss_out, None if grads is None else tuple(grads),
+                          None)
+
+
 def rowwise_result(reduction, total, denom, loss_out, grad, n_correct, hess=None):
-    """What a row-wise call returns: the value (the per-row losses for "none", the sum
-    or its mean), then the gradient and the Hessian (each if not None), then the
-    correct count (if not None)."""
+    """What a row-wise call (or one of several inputs) returns: the value (the losses for
+    "none", the sum or its mean), then the gradient (a tuple of them for several inputs)
+    and the Hessian (each if not None), then the correct count (if not None)."""
     if reduction == "none":
         value = loss_out
     elif reduction == "mean":
@@ -350,9 +441,12 @@ def call_result(value, grad, n_correct, hess=None):
 
 def _signature(spec: LossSpec) -> inspect.Signature:
     P = inspect.Parameter
-    params = [P(spec.input_name, P.POSITIONAL_OR_KEYWORD)]
-    if spec.target != "none":
-        params.append(P("target", P.POSITIONAL_OR_KEYWORD))
+    if spec.multi_input:
+        params = [P(name, P.POSITIONAL_OR_KEYWORD) for name in spec.arrays]
+    else:
+        params = [P(spec.input_name, P.POSITIONAL_OR_KEYWORD)]
+        if spec.target != "none":
+            params.append(P("target", P.POSITIONAL_OR_KEYWORD))
     positional = spec.param_names if spec.family == "penalty" else spec.positional
     arrays = [P(a.name, P.POSITIONAL_OR_KEYWORD if a.name in positional else P.KEYWORD_ONLY,
                 default=P.empty if a.required else None) for a in spec.array_params]
@@ -501,7 +595,15 @@ ROWWISE_PLANS: dict[str, _fastpath.RowwisePlan] = {}
 #: name -> the public function's body, taking every argument by name in one dict.
 CALLS: dict[str, Callable[[dict[str, Any]], Any]] = {}
 
-_FACTORIES = {"pointwise": _make_pointwise, "rowwise": _make_rowwise}
+def _make_multi(spec: LossSpec):
+    from . import _multi
+
+    kernel = getattr(_multi, spec.name)
+    kernels = {np.dtype(np.float32): kernel["float"], np.dtype(np.float64): kernel["double"]}
+    return _public(spec, lambda a: _multi_call(spec, kernels, a))
+
+
+_FACTORIES = {"pointwise": _make_pointwise, "rowwise": _make_rowwise, "multi": _make_multi}
 
 #: name -> public function, for every registered loss.
 FUNCTIONS = {spec.name: _FACTORIES[spec.kind](spec) for spec in LOSSES}

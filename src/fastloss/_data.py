@@ -33,7 +33,7 @@ def rowwise_shape(spec: LossSpec, shape) -> tuple:
     """The (N, C) shape a rowwise spec uses for ``shape``: 2-D shapes as given, (n,) as
     about n elements in rows of DEFAULT_CLASSES (at least one row unless n = 0)."""
     shape = tuple(shape)
-    if spec.kind != "rowwise":
+    if spec.kind != "rowwise" and not (spec.multi_input and spec.mean_over == "rows"):
         return shape
     if len(shape) == 2:  # at least one class, so that rows can have a label
         return (shape[0], max(shape[1], 1))
@@ -49,12 +49,17 @@ def make_arrays(spec: LossSpec, shape, dtype=np.float64, seed=0) -> list[np.ndar
 
 
 def data_arrays(spec: LossSpec, shape, dtype=np.float64, seed=0) -> list[np.ndarray]:
-    """The per-row arrays of ``spec``: ``[input]`` or ``[input, target]``.
+    """The per-row arrays of ``spec``: ``[input]`` or ``[input, target]`` (a loss of
+    several inputs: its arrays in signature order).
 
     Rowwise specs get an (N, C) input (see ``rowwise_shape``) and, for class
     targets, int64 class indices of shape (N,)."""
     rng = np.random.default_rng(seed)
     shape = rowwise_shape(spec, shape)
+    if spec.multi_input:  # every array of spec.arrays, in signature order
+        rows = spec.mean_over == "rows"
+        return [_draw(domain, shape[:-1] if rows and name == "target" else shape, rng)
+                .astype(dtype) for name, domain in zip(spec.arrays, spec.domains)]
     arrays = [_draw(spec.input_domain, shape, rng).astype(dtype)]
     if spec.target in ("class", "class_or_prob"):
         n_classes = max(shape[1], 2) if spec.binary_input and shape[1] == 1 else shape[1]

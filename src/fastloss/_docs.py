@@ -95,9 +95,33 @@ _INDEX_ROWS = "[[0, 2, -1], [1, -1, 0]]"  # class lists ended by -1
 _PRIOR = "[0.5, 0.3, 0.2]"
 
 
+# Several inputs: the example's variable of each argument, and the literal rows of
+# the losses of rows ((2, 3) arrays, one per input in turn).
+_MULTI_VARS = {"input1": "x1", "input2": "x2", "input": "x", "target": "y", "var": "var",
+               "anchor": "a", "positive": "p", "negative": "n"}
+_MULTI_ROWS = ["[[2.0, -1.0, 0.5], [0.1, 0.3, -0.2]]", "[[1.0, 0.5, -1.0], [0.3, 0.2, 0.1]]",
+               "[[-0.5, 1.0, 0.25], [0.4, -0.3, 0.2]]"]
+_ROW_LABELS = "[1.0, -1.0]"
+
+
+def _multi_example_arrays(spec: LossSpec) -> list[tuple[str, str, str]]:
+    arrays: list[tuple[str, str, str]] = []
+    for name, domain in zip(spec.arrays, spec.domains):
+        if spec.mean_over == "rows":
+            data = _ROW_LABELS if name == "target" else _MULTI_ROWS[len(arrays)]
+        elif name == "target" or (arrays and domain == "normal"):  # distinct from the first
+            data = _POINTWISE_TARGET[domain]
+        else:
+            data = _POINTWISE_DATA[domain]
+        arrays.append((_MULTI_VARS[name], f"np.array({data})", name))
+    return arrays
+
+
 def _example_arrays(spec: LossSpec) -> list[tuple[str, str, str]]:
     """(variable name, NumPy expression, argument name) of the example's arrays,
     in call order."""
+    if spec.multi_input:
+        return _multi_example_arrays(spec)
     x = "w" if spec.family == "penalty" else "x"
     if spec.kind == "rowwise":
         data = _ROW_DATA[spec.input_domain]
@@ -154,7 +178,32 @@ def _example_setup(spec: LossSpec) -> list[str]:
     return [f">>> {var} = {expr}" for var, expr, _ in _example_arrays(spec)]
 
 
+def _grad_names(spec: LossSpec) -> list[str]:
+    return [f"grad_{_MULTI_VARS[k]}" for k in spec.inputs]
+
+
+def _multi_examples(spec: LossSpec) -> list[str]:
+    value, grads, _ = _reference_results(spec)
+    names = [v for v, _, _ in _example_arrays(spec)]
+    call = f"fastloss.{spec.name}({', '.join(names)}"
+    gnames = _grad_names(spec)
+    lines = ["", "Examples", "--------", ">>> import numpy as np", ">>> import fastloss"]
+    lines += _example_setup(spec)
+    lines += [f">>> value, ({', '.join(gnames)}) = {call}, return_grad=True)",
+              ">>> round(value, 6)", _shown(value)]
+    for g, gv in zip(gnames, grads):
+        lines += [f">>> {g}.round(6)", _shown(gv)]
+    inputs = [_MULTI_VARS[k] for k in spec.inputs]
+    lines += ["", "The gradients can go into preallocated buffers, reused call after call:", "",
+              f">>> bufs = ({', '.join(f'np.empty_like({v})' for v in inputs)})",
+              f">>> value, grads = {call}, out=bufs)",
+              ">>> all(g is b for g, b in zip(grads, bufs))", "True"]
+    return lines
+
+
 def _examples(spec: LossSpec) -> list[str]:
+    if spec.multi_input:
+        return _multi_examples(spec)
     value, grad, n_correct = _reference_results(spec)
     names = [v for v, _, _ in _example_arrays(spec)]
     call = f"fastloss.{spec.name}({', '.join(names)}"
@@ -174,7 +223,7 @@ def _examples(spec: LossSpec) -> list[str]:
 
 
 def _math(spec: LossSpec) -> list[str]:
-    unit = "row" if spec.kind == "rowwise" else "element"
+    unit = "row" if spec.kind == "rowwise" or spec.mean_over == "rows" else "element"
     if spec.family == "penalty":
         lines = ["The penalty and its gradient:", "", ".. math::", "", f"    {spec.formula}"]
     else:
@@ -209,9 +258,72 @@ _SHAPE_DOCS = {
 }
 
 
+def _notes(spec: LossSpec) -> list[str]:
+    notes = []
+    if spec.notes:
+        notes.append(spec.notes)
+    if spec.torch:
+        notes.append(f"Same semantics as torch.nn.functional.{spec.torch}.")
+    if spec.peers:
+        notes.append("Related: " + ", ".join(spec.peers) + ".")
+    notes.append(f"Reference implementation: fastloss.reference.{spec.name}.")
+    return ["", "Notes", "-----"] + notes
+
+
+def _multi_docstring(spec: LossSpec, examples: list[str] | None) -> str:
+    """The docstring of a loss of several differentiable inputs (kind "multi")."""
+    first = spec.inputs[0]
+    rows = spec.mean_over == "rows"
+    lines = [spec.summary, ""] + _math(spec) + ["Parameters", "----------"]
+    for name in spec.arrays:
+        if name == "target":
+            what = {"real": f"Same shape as {first}; converted to its dtype.",
+                    "broadcast": f"Any shape that broadcasts to {first}'s.",
+                    "row_label": "One label per row: shape (N,), or 0-d for unbatched rows."}
+            lines += ["target : array_like", "    " + what[spec.target]]
+        elif name == first:
+            lines += [f"{name} : array_like of float32 or float64",
+                      "    Shape (N, D): N rows of D features" + (
+                          "; or (D,), one unbatched row." if "unbatched" in spec.shapes else ".")
+                      if rows else "    Any shape."]
+        else:
+            shape = f"{first}'s shape" + (
+                f", or that shape without its last axis, or with a 1 in place of one axis "
+                f"(shared along it), or one value (shared by all)" if name in spec.reduced_inputs
+                else "")
+            lines += [f"{name} : array_like", f"    {shape}; converted to {first}'s dtype."
+                      + (" Must be >= 0." if name in spec.nonnegative else "")]
+    red = ", ".join(f'"{r}"' for r in spec.reductions)
+    unit = "rows" if rows else "elements"
+    lines += [f'reduction : {{{red}}}, default "{spec.default_reduction}"',
+              f'    "mean": the mean of the {unit}\' losses; "sum": their sum; "none": the '
+              f"array of them ({'shape (N,), 0-d for one row' if rows else f'{first}' + chr(39) + 's shape'})."]
+    grads = ", ".join(f"d value / d {k}" for k in spec.inputs)
+    lines += [
+        "return_grad : bool, default False",
+        f"    Also return the gradients ({grads}), computed in the same pass.",
+        "return_hessian : bool, default False",
+        f"    Not available: {spec.name} has no Hessian in fastloss yet (ValueError).",
+        "out : tuple of ndarray, optional",
+        f"    One C-contiguous writeable buffer per input ({', '.join(spec.inputs)}, in that "
+        "order), each of its input's shape and dtype, that receives its gradient. Implies "
+        "return_grad.",
+    ] + _N_THREADS + _param_lines(spec)
+    lines += ["", "Returns", "-------", "value : float or ndarray",
+              f'    A Python float; for reduction="none", an array of {first}\'s dtype.',
+              "grads : tuple of ndarray",
+              f"    Only with return_grad=True or out: ({grads}), each of its input's shape "
+              'and dtype; for reduction="none", the derivatives of each ' + unit[:-1] + "'s loss."]
+    lines += _notes(spec)
+    lines += _examples(spec) if examples is None else examples
+    return "\n".join(lines)
+
+
 def docstring(spec: LossSpec, examples: list[str] | None = None) -> str:
     """The numpydoc docstring of ``fastloss.<loss>``; ``examples`` replaces its
     Examples section (the PyTorch and Dask wrappers show their own)."""
+    if spec.multi_input:
+        return _multi_docstring(spec, examples)
     x = spec.input_name
     rowwise = spec.kind == "rowwise"
     lines = [spec.summary, ""] + _math(spec)
@@ -283,15 +395,7 @@ def docstring(spec: LossSpec, examples: list[str] | None = None) -> str:
         what = "rows whose top-1 prediction is the target" if rowwise else \
             "elements whose logit's sign is the target's"
         lines += ["n_correct : int", f"    Only with return_accuracy=True: {what}."]
-    notes = []
-    if spec.notes:
-        notes.append(spec.notes)
-    if spec.torch:
-        notes.append(f"Same semantics as torch.nn.functional.{spec.torch}.")
-    if spec.peers:
-        notes.append("Related: " + ", ".join(spec.peers) + ".")
-    notes.append(f"Reference implementation: fastloss.reference.{spec.name}.")
-    lines += ["", "Notes", "-----"] + notes
+    lines += _notes(spec)
     lines += _examples(spec) if examples is None else examples
     return "\n".join(lines)
 
@@ -304,8 +408,57 @@ def _torch_value(expr: str) -> str:
     return f"torch.tensor({data}{', dtype=torch.float64' if '.' in data else ''})"
 
 
+def _multi_torch_docstring(spec: LossSpec) -> str:
+    value, grads, _ = _reference_results(spec)
+    inputs = ", ".join(f"``{k}``" for k in spec.inputs)
+    head = (f"``fastloss.{spec.name}`` on CPU tensors, differentiable with respect to {inputs} "
+            f"through autograd.\n\nArguments as ``fastloss.{spec.name}`` (below; without "
+            "return_grad and out), tensors or arrays. Returns a tensor of the inputs' dtype: a "
+            "scalar for \"mean\"/\"sum\", the losses for \"none\".\n\n")
+    lines = ["", "Examples", "--------", ">>> import numpy as np", ">>> import torch",
+             ">>> import fastloss.torch as flt"]
+    arrays = _example_arrays(spec)
+    for var, expr, name in arrays:
+        t = _torch_value(expr)
+        lines.append(f">>> {var} = {t}.requires_grad_()" if name in spec.inputs
+                     else f">>> {var} = {t}")
+    call = f"flt.{spec.name}({', '.join(v for v, _, _ in arrays)})"
+    lines += [f">>> loss = {call}", ">>> loss.backward()", ">>> round(loss.item(), 6)",
+              _shown(value)]
+    for (var, _, name) in arrays:
+        if name in spec.inputs:
+            lines += [f">>> {var}.grad.numpy().round(6)", _shown(grads[spec.inputs.index(name)])]
+    return head + docstring(spec, lines)
+
+
+def _multi_dask_docstring(spec: LossSpec) -> str:
+    value, grads, _ = _reference_results(spec)
+    head = (f"``fastloss.{spec.name}`` over Dask arrays, chunk by chunk (see "
+            "``fastloss.dask``).\n\nArguments as the in-memory function (below; ``out`` "
+            "excepted), plus ``split_every``: the fan-in of the exact tree reduction. Returns "
+            "lazy Dask arrays: the value (0-d, or the losses for reduction=\"none\"), then "
+            "with return_grad=True the tuple of gradients, each chunked like the first input "
+            "(a reduced input's summed to its shape).\n\n")
+    lines = ["", "Examples", "--------", ">>> import numpy as np", ">>> import dask",
+             ">>> import dask.array as da", ">>> import fastloss.dask as fld"]
+    arrays = _example_arrays(spec)
+    chunks = 1 if spec.mean_over == "rows" else 2
+    for var, expr, _ in arrays:
+        lines.append(f">>> {var} = da.from_array({expr}, chunks={chunks})")
+    call = f"fld.{spec.name}({', '.join(v for v, _, _ in arrays)}"
+    gnames = _grad_names(spec)
+    lines += [f">>> value, grads = {call}, return_grad=True)",
+              f">>> value, ({', '.join(gnames)}) = dask.compute(value, grads)",
+              ">>> round(float(value), 6)", _shown(value)]
+    for g, gv in zip(gnames, grads):
+        lines += [f">>> {g}.round(6)", _shown(gv)]
+    return head + docstring(spec, lines)
+
+
 def torch_docstring(spec: LossSpec) -> str:
     """The docstring of ``fastloss.torch.<loss>``."""
+    if spec.multi_input:
+        return _multi_torch_docstring(spec)
     value, grad, _ = _reference_results(spec)
     x = spec.input_name
     head = (f"``fastloss.{spec.name}`` on CPU tensors, differentiable with respect to ``{x}`` "
@@ -333,6 +486,8 @@ def torch_docstring(spec: LossSpec) -> str:
 
 def dask_docstring(spec: LossSpec) -> str:
     """The docstring of ``fastloss.dask.<loss>``."""
+    if spec.multi_input:
+        return _multi_dask_docstring(spec)
     value, grad, _ = _reference_results(spec)
     head = (f"``fastloss.{spec.name}`` over Dask arrays, chunk by chunk (see "
             "``fastloss.dask``).\n\nArguments as the in-memory function (below; ``out`` "
@@ -364,14 +519,19 @@ def reference_docstring(spec: LossSpec) -> str:
     lines = [f"{spec.summary} Plain NumPy float64 definition of ``fastloss.{spec.name}``.", "",
              f"Takes the arguments of ``fastloss.{spec.name}`` (without return_grad, out and "
              "n_threads) and returns ``(value, grad)`` in float64"
-             + (" (grad is zero: a metric)." if not spec.differentiable else
+             + (" (grad: one gradient per input, in signature order)." if spec.multi_input else
+                " (grad is zero: a metric)." if not spec.differentiable else
                 ("; ``(value, grad, hess)`` with return_hessian=True." if spec.hessian else ".")),
              ""]
     lines += _math(spec)
     lines += ["Examples", "--------", ">>> import numpy as np", ">>> import fastloss"]
     lines += _example_setup(spec)
     lines.append(f">>> value, grad = fastloss.reference.{spec.name}({names})")
-    if spec.differentiable:
+    if spec.multi_input:
+        lines += [f">>> fast_value, fast_grad = fastloss.{spec.name}({names}, return_grad=True)",
+                  ">>> bool(np.isclose(value, fast_value) and all(np.allclose(a, b) for a, b in "
+                  "zip(grad, fast_grad)))", "True"]
+    elif spec.differentiable:
         lines += [f">>> fast_value, fast_grad = fastloss.{spec.name}({names}, return_grad=True)",
                   ">>> bool(np.isclose(value, fast_value) and np.allclose(grad, fast_grad))",
                   "True"]

@@ -76,12 +76,15 @@ class LossSpec:
         ``target[i]``) only; the generic pointwise kernel loops over it.
         ``"rowwise"``: the input is (N, C) (class scores of N samples); the
         loss of row i depends on the whole row, and the reductions run over rows.
+        ``"multi"``: several differentiable arrays (``arrays``), one gradient each.
     target
         ``"real"``: a float array of the input's shape; ``"none"``: no target
         (penalties on a weight vector); ``"class"``: integer class indices of
         shape (N,), any integer dtype; ``"class_or_prob"``: class indices, or
         class probabilities of the input's shape; ``"index_rows"``: integer rows of
-        the input's shape, each listing class indices up to its first -1.
+        the input's shape, each listing class indices up to its first -1;
+        ``"broadcast"``: real, any shape that broadcasts to the input's; ``"row_label"``:
+        one real label per row (kind "multi", mean_over "rows").
     input_name
         Name of the first argument in the public signature.
     mean_over
@@ -145,6 +148,29 @@ class LossSpec:
     # The diagonal of the Hessian (LaTeX, as formula and gradient), computed by the
     # kernels for return_hessian=True; "" where it is not implemented.
     hessian_formula: str = ""
+    # kind "multi" (several differentiable arrays): the array arguments in signature
+    # order, "target" among them if there is one; every other one is differentiated
+    # (``inputs``). ``domains``: what the battery draws for each (see input_domain).
+    # One loss per element of the first input (mean_over "elements", the inputs of
+    # its shape) or per row of its last axis (mean_over "rows": (N, D) or (D,)).
+    arrays: tuple[str, ...] = ()
+    domains: tuple[str, ...] = ()
+    # kind "multi": inputs that may also have fewer entries than the first, as
+    # PyTorch's homoscedastic var: the first's shape without its last axis, with one
+    # axis of size 1, or one value; their gradient is summed over the axes they lack.
+    reduced_inputs: tuple[str, ...] = ()
+    # kind "multi": inputs whose entries must be >= 0 (a negative one is a ValueError).
+    nonnegative: tuple[str, ...] = ()
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The differentiable array arguments, in signature order: each gets a gradient."""
+        return tuple(a for a in self.arrays if a != "target") or (self.input_name,)
+
+    @property
+    def multi_input(self) -> bool:
+        """Whether return_grad=True gives a tuple of gradients (one per input)."""
+        return self.kind == "multi"
 
     @property
     def hessian(self) -> bool:
@@ -628,6 +654,120 @@ LOSSES: tuple[LossSpec, ...] = (
               "zero margin has zero gradient. An entry >= C before the end is an error. A NaN "
               "score propagates.",
     ),
+    # ---- several differentiable inputs (kind "multi") ----
+    LossSpec(
+        name="margin_ranking_loss",
+        family="ranking",
+        kind="multi",
+        arrays=("input1", "input2", "target"),
+        domains=("normal", "normal", "sign"),
+        input_name="input1",
+        target="real",
+        summary="Ranking hinge loss of pairs of scores: target 1 ranks input1 higher, -1 input2.",
+        formula=r"l_i = \max(0, -y_i (x_{1i} - x_{2i}) + m), \quad m = \text{margin}",
+        gradient=(r"\frac{\partial l_i}{\partial x_{1i}} = -y_i [u_i \geq 0], \quad "
+                  r"\frac{\partial l_i}{\partial x_{2i}} = y_i [u_i \geq 0], \quad u_i = "
+                  r"-y_i (x_{1i} - x_{2i}) + m"),
+        params=(Param("margin", 0.0, examples=(0.5,), doc="The margin m."),),
+        positional=("margin",),
+        sample_weight=False,
+        torch="margin_ranking_loss",
+        notes="As PyTorch, a term at exactly zero margin passes its gradient (u = 0 counts), "
+              "and the target is not checked for being -1 or 1. The three arrays have one "
+              "shape (no broadcasting).",
+    ),
+    LossSpec(
+        name="cosine_embedding_loss",
+        family="ranking",
+        kind="multi",
+        arrays=("input1", "input2", "target"),
+        domains=("normal", "normal", "sign"),
+        input_name="input1",
+        target="row_label",
+        shapes=("unbatched",),
+        mean_over="rows",
+        summary="Cosine embedding loss of (N, D) pairs of rows: target 1 similar, -1 dissimilar.",
+        formula=(r"l_i = 1 - c_i \text{ if } y_i = 1 \text{; } \max(0, c_i - m) \text{ if } "
+                 r"y_i = -1 \text{; else } 0, \quad c_i = \frac{\langle a_i, b_i \rangle}"
+                 r"{\sqrt{(\Vert a_i \Vert^2 + \epsilon)(\Vert b_i \Vert^2 + \epsilon)}}, \; "
+                 r"\epsilon = 10^{-12}"),
+        gradient=(r"\frac{\partial l_i}{\partial a_i} = s_i \left(\frac{b_i}{\sqrt{(\Vert "
+                  r"a_i \Vert^2 + \epsilon)(\Vert b_i \Vert^2 + \epsilon)}} - \frac{c_i a_i}"
+                  r"{\Vert a_i \Vert^2 + \epsilon}\right) \text{ (b alike)}, \quad s_i = -1 "
+                  r"\text{ if } y_i = 1 \text{; } [c_i > m] \text{ if } y_i = -1 \text{; else } 0"),
+        params=(Param("margin", 0.0, examples=(0.3,),
+                      doc="Cosine below which a dissimilar pair costs nothing (in [-1, 1] to "
+                          "make sense; not checked, as PyTorch)."),),
+        positional=("margin",),
+        sample_weight=False,
+        torch="cosine_embedding_loss",
+        notes="As PyTorch: epsilon = 1e-12 is added to both squared norms, a target other than "
+              "1 and -1 gives 0, and a dissimilar pair exactly at the margin has zero gradient. "
+              "Unbatched: (D,) rows with a 0-d target.",
+    ),
+    LossSpec(
+        name="triplet_margin_loss",
+        family="ranking",
+        kind="multi",
+        arrays=("anchor", "positive", "negative"),
+        domains=("normal", "normal", "normal"),
+        input_name="anchor",
+        target="none",
+        shapes=("unbatched",),
+        mean_over="rows",
+        summary="Triplet margin loss of (N, D) anchors, positives and negatives.",
+        formula=(r"l_i = \max(0, m + d(a_i, p_i) - d^-_i), \quad d(u, v) = \Vert u - v + "
+                 r"\epsilon \Vert_p, \; d^-_i = d(a_i, n_i) \text{, or } \min(d(a_i, n_i), "
+                 r"d(p_i, n_i)) \text{ with swap}"),
+        gradient=(r"\frac{\partial l_i}{\partial a_i} = [l_i \geq 0] \left(\nabla d(a_i, "
+                  r"p_i) - \nabla d(a_i, n_i)\right), \quad \nabla_j \Vert v \Vert_p = "
+                  r"\operatorname{sign}(v_j) \left(\frac{\vert v_j \vert}{\Vert v \Vert_p}"
+                  r"\right)^{p - 1} \text{ (0 where } v = 0) \text{; p and n alike}"),
+        params=(Param("margin", 1.0, low=0.0, low_open=True, examples=(0.3,),
+                      doc="The margin m (positive)."),
+                Param("p", 2.0, low=0.0, low_open=True, examples=(1.0, 3.0),
+                      doc="Order of the distance's norm (finite, positive)."),
+                Param("eps", 1e-6, low=0.0, examples=(0.0,),
+                      doc="Added to each difference u - v before its norm."),
+                Param("swap", False, type=bool, examples=(True,),
+                      doc="Use the smaller of d(a, n) and d(p, n) as the negative distance.")),
+        positional=("margin", "p", "eps", "swap"),
+        sample_weight=False,
+        torch="triplet_margin_loss",
+        notes="As PyTorch: the hinge at exactly zero passes its gradient, a zero distance has "
+              "gradient 0, and with swap a tie of the two negative distances splits the "
+              "gradient evenly. The three arrays have one shape, (N, D) or (D,).",
+    ),
+    LossSpec(
+        name="gaussian_nll_loss",
+        family="regression",
+        kind="multi",
+        arrays=("input", "target", "var"),
+        domains=("normal", "normal", "positive"),
+        target="broadcast",
+        reduced_inputs=("var",),
+        nonnegative=("var",),
+        summary="Negative log-likelihood of a Gaussian with predicted mean and variance.",
+        formula=(r"l_i = \frac{1}{2} \left(\log v_i + \frac{(x_i - y_i)^2}{v_i}\right) "
+                 r"\text{ (+ } \frac{1}{2} \log 2 \pi \text{ if full)}, \quad v_i = "
+                 r"\max(\text{var}_i, \epsilon)"),
+        gradient=(r"\frac{\partial l_i}{\partial x_i} = \frac{x_i - y_i}{v_i}, \quad "
+                  r"\frac{\partial l_i}{\partial \text{var}_i} = \frac{1}{2} \left("
+                  r"\frac{1}{v_i} - \frac{(x_i - y_i)^2}{v_i^2}\right) \text{ (at } v_i "
+                  r"\text{, also where var is clamped)}"),
+        params=(Param("full", False, type=bool, examples=(True,),
+                      doc="Add the constant log(2 pi) / 2."),
+                Param("eps", 1e-6, low=0.0, low_open=True, examples=(0.5,),
+                      doc="Variances below eps are taken as eps.")),
+        positional=("full", "eps"),
+        sample_weight=False,
+        torch="gaussian_nll_loss",
+        notes="As PyTorch: var may lack the input's last axis, have one axis of size 1 "
+              "(one variance shared along it; its gradient is summed there) or be one value "
+              "(a float, or a 0-d array: shared by every element), the target "
+              "broadcasts to the input, var < 0 is an error, and the clamp at eps passes the "
+              "gradient at eps (torch clamps without recording it).",
+    ),
     LossSpec(
         name="accuracy",
         family="metric",
@@ -656,3 +796,7 @@ def pointwise_specs() -> list[LossSpec]:
 
 def rowwise_specs() -> list[LossSpec]:
     return [s for s in LOSSES if s.kind == "rowwise"]
+
+
+def multi_specs() -> list[LossSpec]:
+    return [s for s in LOSSES if s.kind == "multi"]

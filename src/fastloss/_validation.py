@@ -217,35 +217,46 @@ def as_class_vector(a: object, name: str, n: int, domain: str = "nonnegative") -
     return arr
 
 
-def as_element_weight(a: object, name: str, like: np.ndarray) -> np.ndarray:
-    """A weight per element of ``like``: any shape that broadcasts to its shape
-    (as PyTorch's weight), float64 of that shape, finite and non-negative."""
+def _real_broadcastable(a: object, name: str, like: np.ndarray, convert: str,
+                        advice: str = "") -> np.ndarray:
+    """``a`` as a real numeric array whose shape broadcasts to ``like``'s (a TypeError
+    or ValueError naming ``name`` otherwise; ``convert`` the dtype its advice names)."""
     arr = as_array(a, name)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be real numeric, got dtype {_describe(arr.dtype)}: "
-                        f"convert it with {name}.astype(np.float64)")
+                        f"convert it with {name}.astype({convert})")
     try:
         ok = np.broadcast_shapes(arr.shape, like.shape) == like.shape
     except ValueError:
         ok = False
     if not ok:
         raise ValueError(f"{name} of shape {arr.shape} does not broadcast to the input's shape "
-                         f"{like.shape}: give one weight per class ({like.shape[-1:]}), per "
-                         f"element, or a shape that broadcasts (e.g. (N, 1) per row)")
+                         f"{like.shape}{advice}")
+    return arr
+
+
+def as_element_weight(a: object, name: str, like: np.ndarray) -> np.ndarray:
+    """A weight per element of ``like``: any shape that broadcasts to its shape
+    (as PyTorch's weight), float64 of that shape, finite and non-negative."""
+    arr = _real_broadcastable(a, name, like, "np.float64",
+                              f": give one weight per class ({like.shape[-1:]}), per element, "
+                              f"or a shape that broadcasts (e.g. (N, 1) per row)")
     arr = np.ascontiguousarray(np.broadcast_to(np.asarray(arr, dtype=np.float64), like.shape))
     if not np.isfinite(arr).all() or (arr < 0).any():
         raise ValueError(f"{name} must be finite and non-negative")
     return _aligned(arr)
 
 
-def as_real_like(a: object, name: str, like: np.ndarray) -> np.ndarray:
-    """A real-valued array converted to ``like``'s dtype, with ``like``'s shape."""
+def as_real_like(a: object, name: str, like: np.ndarray, like_name: str = "input",
+                 shape: bool = True) -> np.ndarray:
+    """A real-valued array converted to ``like``'s dtype, C-contiguous, with ``like``'s
+    shape (``shape=False``: any shape)."""
     arr = as_array(a, name)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"{name} must be a real numeric array, got dtype {_describe(arr.dtype)}: "
-                        f"convert it with {name}.astype(input.dtype)")
-    if arr.shape != like.shape:
-        raise ValueError(f"{name} has shape {arr.shape}, but input has shape {like.shape}")
+                        f"convert it with {name}.astype({like_name}.dtype)")
+    if shape and arr.shape != like.shape:
+        raise ValueError(f"{name} has shape {arr.shape}, but {like_name} has shape {like.shape}")
     return _aligned(np.asarray(arr, dtype=like.dtype, order="C"))
 
 
@@ -384,3 +395,78 @@ def check_param(p: Param, value: object) -> float | int:
     if not ok:
         raise ValueError(f"{p.name} must be finite and in {p.bounds_text()}, got {value!r}")
     return v
+
+
+def shared_axes(shape: tuple, x_shape: tuple, name: str) -> tuple[int, ...]:
+    """The axes of ``x_shape`` along which an input of ``shape`` is shared (PyTorch's
+    homoscedastic var): () for x_shape itself; the last axis for x_shape without it;
+    axis k for x_shape with a 1 at k; every axis for a scalar (torch takes a float
+    var). Any other shape is a ValueError naming ``name``."""
+    shape, x_shape = tuple(shape), tuple(x_shape)
+    if shape == x_shape:
+        return ()
+    if not shape:
+        return tuple(range(len(x_shape)))
+    if x_shape and shape == x_shape[:-1]:
+        return (len(x_shape) - 1,)
+    if len(shape) == len(x_shape):
+        diff = [k for k, (a, b) in enumerate(zip(shape, x_shape)) if a != b]
+        if len(diff) == 1 and shape[diff[0]] == 1:
+            return (diff[0],)
+    raise ValueError(f"{name} has shape {shape}, but input has shape {x_shape}: {name} needs "
+                     f"the input's shape, that shape without its last axis {x_shape[:-1]}, a 1 "
+                     f"in place of one axis (one {name} shared along it), or one value")
+
+
+def expand_shared(v: np.ndarray, x_shape: tuple, axes: tuple[int, ...]) -> np.ndarray:
+    """``v`` (shared along ``axes``, as shared_axes says) broadcast to ``x_shape`` (a view)."""
+    keep = tuple(1 if i in axes else n for i, n in enumerate(x_shape))
+    return np.broadcast_to(np.reshape(v, keep), x_shape)
+
+
+def as_broadcast_like(a: object, name: str, like: np.ndarray) -> np.ndarray:
+    """A real array in ``like``'s dtype, broadcast (a view) to ``like``'s shape."""
+    arr = _real_broadcastable(a, name, like, "input.dtype")
+    arr = _aligned(np.asarray(arr, dtype=like.dtype.newbyteorder("=")))
+    return np.broadcast_to(arr, like.shape)
+
+
+def check_multi_outs(out: object, likes: list, names: tuple) -> list:
+    """The gradient buffers of a loss with several inputs: ``out`` a tuple of one
+    buffer per input, in signature order, each checked against its input and none
+    overlapping another."""
+    k = len(names)
+    if not isinstance(out, tuple) or len(out) != k:
+        got = f"a tuple of {len(out)}" if isinstance(out, tuple) else type(out).__name__
+        raise TypeError(f"out must be a tuple of {k} gradient buffers ({', '.join(names)}, in "
+                        f"that order), got {got}")
+    bufs = [check_out(o, like, f"out[{i}]", n) for i, (o, like, n) in enumerate(zip(out, likes, names))]
+    for i in range(k):
+        for j in range(i):
+            if np.may_share_memory(bufs[i], bufs[j]):
+                raise ValueError(f"out[{j}] and out[{i}] overlap: pass separate arrays, e.g. "
+                                 f"np.empty_like({names[j]}) and np.empty_like({names[i]})")
+    return bufs
+
+
+def as_row_labels(a: object, like: np.ndarray) -> np.ndarray:
+    """One real label per row of ``like`` ((N, D): shape (N,); a (D,) row: 0-d), as
+    float64, C-contiguous."""
+    arr = as_array(a, "target")
+    if arr.dtype.kind not in "biuf":
+        raise TypeError(f"target must be real numeric (1 or -1 per row), got dtype "
+                        f"{_describe(arr.dtype)}")
+    want = like.shape[:-1]
+    if arr.shape != want:
+        what = "a 0-d label: the inputs are one unbatched row" if not want else "one label per row"
+        raise ValueError(f"target must have shape {want} ({what}), got shape {arr.shape}")
+    return _aligned(np.ascontiguousarray(arr, dtype=np.float64))
+
+
+def check_nonnegative(arr: np.ndarray, name: str) -> None:
+    """ValueError naming the first negative entry of ``arr`` (NaN passes)."""
+    neg = arr < 0
+    if neg.any():
+        i = np.unravel_index(int(np.argmax(neg)), arr.shape)
+        at = f"[{', '.join(str(int(k)) for k in i)}]" if i else ""
+        raise ValueError(f"{name} has a negative entry: {name}{at} = {arr[i]}; it must be >= 0")

@@ -45,6 +45,7 @@ import numpy as np
 from . import _api, _docs, _exactsum
 from ._api import FUNCTIONS
 from ._registry import LOSSES, LossSpec
+from ._validation import shared_axes
 
 __all__ = sorted(FUNCTIONS)
 
@@ -160,6 +161,99 @@ def _tree(parts, split_every):
     return parts[0]
 
 
+def _run_multi_block(fn, kw, return_grad, *arrays):
+    """One fused call of a loss of several inputs on one block (the arrays in
+    signature order): its loss sum (or losses) and its gradients."""
+    res = fn(*arrays, return_grad=return_grad, **kw)
+    value, grads = res if return_grad else (res, None)
+    if kw["reduction"] == "none":
+        return {"none": value, "grads": grads}
+    return {"sum": _exactsum.add([], value), "den": [], "correct": 0, "rows": 0, "grads": grads}
+
+
+def _multi_call(spec, fn, a, split_every):
+    """A loss of several differentiable inputs (kind "multi"): the inputs, target and
+    reduced inputs broadcast to the first input's shape and chunked like it (whole rows
+    for a loss of rows); a reduced input's gradient is summed back to its shape. The
+    "mean" denominator is the number of losses, known from the shapes."""
+    first, *rest = spec.inputs
+    x = da.asarray(a.pop(first))
+    rows = spec.mean_over == "rows"
+    if x.ndim == 0 or (rows and x.ndim != 2):
+        raise ValueError(f"fastloss.dask.{spec.name}: {first} must be " + (
+            "(N, D), with a batch axis (one unbatched row is fastloss's to take)" if rows
+            else "an array with at least one axis") + f", got shape {x.shape}")
+    if rows:
+        x = x.rechunk({1: -1})
+    arrays, shared = {first: x}, {}
+    for name in rest:
+        v = da.asarray(a.pop(name))
+        axes = shared_axes(v.shape, x.shape, name) if name in spec.reduced_inputs else ()
+        if axes:
+            shared[name] = (axes, v.shape)
+            v = da.broadcast_to(v.reshape(tuple(1 if i in axes else n
+                                                for i, n in enumerate(x.shape))), x.shape)
+        elif v.shape != x.shape:
+            raise ValueError(f"fastloss.dask.{spec.name}: {name} has shape {v.shape}, but {first} "
+                             f"has shape {x.shape}")
+        arrays[name] = v.rechunk(x.chunks)
+    if "target" in spec.arrays:
+        t = da.asarray(a.pop("target"))
+        if rows:
+            if t.shape != x.shape[:1]:
+                raise ValueError(f"fastloss.dask.{spec.name}: target must have shape "
+                                 f"{x.shape[:1]}, got {t.shape}")
+            t = t.rechunk((x.chunks[0],))
+        else:
+            if spec.target == "broadcast":
+                t = da.broadcast_to(t, x.shape)
+            elif t.shape != x.shape:
+                raise ValueError(f"fastloss.dask.{spec.name}: target has shape {t.shape}, but "
+                                 f"{first} has shape {x.shape}")
+            t = t.rechunk(x.chunks)
+        arrays["target"] = t
+    reduction = a.pop("reduction")
+    if reduction not in spec.reductions:
+        raise ValueError(f"reduction must be one of {spec.reductions}, got {reduction!r}")
+    return_grad = bool(a.pop("return_grad", False))
+    kw = dict(a, reduction="none" if reduction == "none" else "sum")
+    delayed = {k: v.to_delayed() for k, v in arrays.items()}
+    run = dask.delayed(_run_multi_block, pure=True)
+    blocks = {}
+    for idx in np.ndindex(x.numblocks):
+        blocks[idx] = run(fn, kw, return_grad, *(
+            delayed[k][idx[:1] if rows and k == "target" else idx] for k in spec.arrays))
+    n = math.prod(x.shape[:-1] if rows else x.shape)
+    if reduction == "none":
+        pick = dask.delayed(lambda b: b["none"], pure=True)
+        if rows:
+            value = da.concatenate([da.from_delayed(pick(blocks[(i, 0)]), shape=(c,), dtype=x.dtype)
+                                    for i, c in enumerate(x.chunks[0])])
+        else:
+            value = _assemble(x, lambda idx: da.from_delayed(
+                pick(blocks[idx]), shape=tuple(c[i] for c, i in zip(x.chunks, idx)), dtype=x.dtype))
+        scale = 1.0
+    else:
+        stats = _tree([dask.delayed(_stats, pure=True)(b) for b in blocks.values()], split_every)
+        mean = reduction == "mean"
+        value = da.from_delayed(dask.delayed(lambda s: np.float64(
+            (_exactsum.total(s["sum"]) / n if n else math.nan) if mean
+            else _exactsum.total(s["sum"])), pure=True)(stats), shape=(), dtype=np.float64)
+        scale = 1.0 / n if mean and n else 1.0
+    if not return_grad:
+        return value
+    grads = []
+    for k, name in enumerate(spec.inputs):
+        pick = dask.delayed(lambda b, k: b["grads"][k] * b["grads"][k].dtype.type(scale), pure=True)
+        g = _assemble(x, lambda idx: da.from_delayed(
+            pick(blocks[idx], k), shape=tuple(c[i] for c, i in zip(x.chunks, idx)), dtype=x.dtype))
+        if name in shared:  # summed over the axis its input is shared along
+            axes, shape = shared[name]
+            g = g.sum(axis=axes).reshape(shape)
+        grads.append(g)
+    return value, tuple(grads)
+
+
 def _call(spec, fn, sig, args, kwargs):
     try:
         bound = sig.bind(*args, **kwargs)
@@ -167,6 +261,11 @@ def _call(spec, fn, sig, args, kwargs):
         raise TypeError(f"fastloss.dask.{spec.name}(): {e}") from None
     bound.apply_defaults()
     a = dict(bound.arguments)
+    if spec.multi_input:
+        split_every = int(a.pop("split_every"))
+        if split_every < 2:
+            raise ValueError(f"split_every must be at least 2, got {split_every}")
+        return _multi_call(spec, fn, a, split_every)
     x = da.asarray(a.pop(spec.input_name))
     if x.ndim == 0:
         raise ValueError(f"fastloss.dask.{spec.name}: {spec.input_name} must have at least one axis")

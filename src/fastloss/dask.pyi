@@ -9,9 +9,11 @@ __all__ = [
     'accuracy',
     'binary_cross_entropy',
     'binary_cross_entropy_with_logits',
+    'cosine_embedding_loss',
     'cross_entropy',
     'cross_entropy_with_prior',
     'elastic_net_penalty',
+    'gaussian_nll_loss',
     'hinge_embedding_loss',
     'huber_loss',
     'kl_div',
@@ -19,6 +21,7 @@ __all__ = [
     'l1_penalty',
     'l2_penalty',
     'log_cosh_loss',
+    'margin_ranking_loss',
     'mse_loss',
     'multi_margin_loss',
     'multilabel_margin_loss',
@@ -30,14 +33,17 @@ __all__ = [
     'smooth_l1_loss',
     'soft_margin_loss',
     'softmax_focal_loss',
+    'triplet_margin_loss',
 ]
 
 accuracy: Callable[..., Any]
 binary_cross_entropy: Callable[..., Any]
 binary_cross_entropy_with_logits: Callable[..., Any]
+cosine_embedding_loss: Callable[..., Any]
 cross_entropy: Callable[..., Any]
 cross_entropy_with_prior: Callable[..., Any]
 elastic_net_penalty: Callable[..., Any]
+gaussian_nll_loss: Callable[..., Any]
 hinge_embedding_loss: Callable[..., Any]
 huber_loss: Callable[..., Any]
 kl_div: Callable[..., Any]
@@ -45,6 +51,7 @@ l1_loss: Callable[..., Any]
 l1_penalty: Callable[..., Any]
 l2_penalty: Callable[..., Any]
 log_cosh_loss: Callable[..., Any]
+margin_ranking_loss: Callable[..., Any]
 mse_loss: Callable[..., Any]
 multi_margin_loss: Callable[..., Any]
 multilabel_margin_loss: Callable[..., Any]
@@ -56,3 +63,4 @@ sigmoid_focal_loss: Callable[..., Any]
 smooth_l1_loss: Callable[..., Any]
 soft_margin_loss: Callable[..., Any]
 softmax_focal_loss: Callable[..., Any]
+triplet_margin_loss: Callable[..., Any]

@@ -27,6 +27,7 @@ import functools
 import numpy as np
 
 from ._registry import REGISTRY
+from ._validation import expand_shared, shared_axes
 
 
 def _reduce(loss, grad, hess, reduction, sample_weight):
@@ -527,6 +528,99 @@ def linear_cross_entropy(input, weight, target, bias=None, *, class_weight=None,
                              sample_weight=sample_weight)
     grads = (g @ w, g.T @ x) + (() if bias is None else (g.sum(axis=0),))
     return value, grads
+
+
+def _multi(lossfn):
+    """Turn ``f(**arrays, **params) -> (losses, {input name: d loss / d input})`` (one
+    loss per element, or per row for mean_over "rows"; arrays by their argument names,
+    a reduced input or a broadcast target expanded to the first input's shape) into a
+    reference loss returning ``(value, (grad_1, ..., grad_k))``."""
+    spec = REGISTRY[lossfn.__name__]
+
+    @functools.wraps(lossfn)
+    def loss(*args, reduction=spec.default_reduction, **params):
+        arrays = {k: np.asarray(v, dtype=np.float64) for k, v in zip(spec.arrays, args)}
+        params = {**spec.defaults, **dict(zip(spec.positional, args[len(spec.arrays):])),
+                  **params}
+        x = arrays[spec.inputs[0]]
+        axes = {k: shared_axes(arrays[k].shape, x.shape, k) for k in spec.reduced_inputs}
+        shapes = {k: arrays[k].shape for k in spec.inputs}
+        for k, ax in axes.items():
+            arrays[k] = expand_shared(arrays[k], x.shape, ax)
+        if spec.target == "broadcast":
+            arrays["target"] = np.broadcast_to(arrays["target"], x.shape)
+        with np.errstate(all="ignore"):
+            l, grads = lossfn(**arrays, **params)
+        grads = [grads[k].sum(axis=axes[k]).reshape(shapes[k]) if axes.get(k) else grads[k]
+                 for k in spec.inputs]
+        if reduction == "none":
+            return l, tuple(grads)
+        if reduction == "sum":
+            return float(np.sum(l)), tuple(grads)
+        n = l.size
+        return (float(np.sum(l) / n) if n else float("nan")), tuple(g / max(n, 1) for g in grads)
+
+    return loss
+
+
+@_multi
+def margin_ranking_loss(input1, input2, target, margin):
+    u = margin - target * (input1 - input2)
+    g = np.where(u >= 0, target, 0.0)  # u = 0 passes the gradient, as PyTorch
+    return np.maximum(u, 0.0), {"input1": -g, "input2": g}
+
+
+@_multi
+def cosine_embedding_loss(input1, input2, target, margin):
+    a, b, y = input1, input2, target
+    m1 = np.sum(a * a, axis=-1) + 1e-12
+    m2 = np.sum(b * b, axis=-1) + 1e-12
+    den = np.sqrt(m1 * m2)
+    c = np.sum(a * b, axis=-1) / den
+    loss = np.where(y == 1, 1 - c, np.where(y == -1, np.maximum(c - margin, 0.0), 0.0))
+    k = np.where(y == 1, -1.0, np.where((y == -1) & (c - margin > 0), 1.0, 0.0))
+    k, c, den, m1, m2 = (v[..., None] for v in (k, c, den, m1, m2))
+    return loss, {"input1": k * (b / den - c * a / m1), "input2": k * (a / den - c * b / m2)}
+
+
+def _distance(u, v, p, eps):
+    """torch's pairwise_distance ||u - v + eps||_p over the last axis, and its gradient
+    with respect to u (0 where the difference or the distance is 0)."""
+    d = u - v + eps
+    norm = np.sum(np.abs(d) ** p, axis=-1) ** (1.0 / p)
+    ratio = np.abs(d) / np.where(norm == 0, 1.0, norm)[..., None]
+    g = np.where((d == 0) | (norm[..., None] == 0), 0.0, np.sign(d) * ratio ** (p - 1))
+    return norm, g
+
+
+@_multi
+def triplet_margin_loss(anchor, positive, negative, margin, p, eps, swap):
+    dap, gap = _distance(anchor, positive, p, eps)
+    dan, gan = _distance(anchor, negative, p, eps)
+    wan, wpn, dneg = np.ones_like(dan), np.zeros_like(dan), dan
+    if swap:
+        dpn, gpn = _distance(positive, negative, p, eps)
+        # torch's minimum: halves the gradient at a tie, gives it to both where unordered
+        unordered = np.isnan(dan) | np.isnan(dpn)
+        wan = np.where(dan == dpn, 0.5, np.where((dpn < dan) & ~unordered, 0.0, 1.0))
+        wpn = np.where(dan == dpn, 0.5, np.where((dan < dpn) & ~unordered, 0.0, 1.0))
+        dneg = np.minimum(dan, dpn)
+    else:
+        gpn = np.zeros_like(gan)
+    u = margin + dap - dneg
+    c = (u >= 0)[..., None] * 1.0
+    wan, wpn = wan[..., None] * c, wpn[..., None] * c
+    return np.maximum(u, 0.0), {"anchor": c * gap - wan * gan,
+                                "positive": -c * gap - wpn * gpn,
+                                "negative": wan * gan + wpn * gpn}
+
+
+@_multi
+def gaussian_nll_loss(input, target, var, full, eps):
+    v = np.where(var < eps, eps, var)  # NaN stays NaN, as torch's clamp
+    d = input - target
+    loss = 0.5 * (np.log(v) + d * d / v) + (0.5 * np.log(2 * np.pi) if full else 0.0)
+    return loss, {"input": d / v, "var": 0.5 * (1 / v - d * d / (v * v))}
 
 
 def _document() -> None:

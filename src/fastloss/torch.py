@@ -9,8 +9,10 @@ multiplies that stored gradient by the incoming one (a scalar for "mean" and
 memory both ways (``Tensor.numpy()``, ``torch.from_numpy``): nothing is copied
 for C-contiguous float32/float64 inputs.
 
-Only ``input`` is differentiated: a target (or weight) tensor that requires
-grad is an error, since its gradient is not computed. Tensors must be on the CPU.
+Only ``input`` is differentiated (for a loss of several inputs, as
+``triplet_margin_loss``, every one of them): a target (or weight) tensor that
+requires grad is an error, since its gradient is not computed. Tensors must be
+on the CPU.
 
 Needs PyTorch. A CPU build is enough (PyPI's default one can be a multi-GB
 CUDA download)::
@@ -31,9 +33,10 @@ import torch
 
 from . import _docs, _linear
 from ._api import CALLS, FUNCTIONS, dict_function
-from ._registry import LOSSES, LossSpec
+from ._registry import LOSSES, REGISTRY, LossSpec
+from ._validation import expand_shared, shared_axes
 
-__all__ = sorted(FUNCTIONS) + ["FastlossFunction", "linear_cross_entropy"]
+__all__ = sorted(FUNCTIONS) + ["FastlossFunction", "FastlossMultiFunction", "linear_cross_entropy"]
 
 _NOT_HERE = ("return_grad", "return_hessian", "out")
 _INPUT_NAME = {spec.name: spec.input_name for spec in LOSSES}
@@ -151,6 +154,79 @@ class FastlossFunction(torch.autograd.Function):
         return (None, g * grad_output, None, None) + ctx.fastloss_nones
 
 
+class FastlossMultiFunction(torch.autograd.Function):
+    """The autograd Function of the losses with several differentiable inputs.
+
+    ``apply(loss, kwargs, names, *tensors)``: ``kwargs`` holds the non-tensor
+    arguments, ``names`` the argument names of ``tensors``. Every input tensor gets
+    its gradient from the one forward call. For reduction="none" a reduced input
+    (gaussian_nll_loss's shared var) goes in broadcast to the first input's shape, so
+    that backward can weigh each element's derivative before summing it back.
+    """
+
+    @staticmethod
+    def forward(ctx, loss, kwargs, names, *tensors):
+        spec = REGISTRY[loss]
+        for name, t in zip(names, tensors):
+            kwargs[name] = _cpu_array(name, loss, t, differentiable=name in spec.inputs)
+        first = spec.inputs[0]
+        shared = {}
+        if kwargs["reduction"] == "none":
+            x_shape = np.shape(kwargs[first])
+            for name in spec.reduced_inputs:
+                v = np.asarray(kwargs[name])
+                try:
+                    axes = shared_axes(v.shape, x_shape, name)
+                except ValueError as e:
+                    raise _in_torch_terms(loss, e) from None
+                if axes:
+                    shared[name] = (axes, v.shape)
+                    kwargs[name] = expand_shared(v, x_shape, axes)
+        kwargs["return_grad"] = True
+        kwargs["out"] = None
+        try:
+            value, grads = CALLS[loss](kwargs)
+        except (TypeError, ValueError) as e:
+            raise _in_torch_terms(loss, e) from None
+        ctx.fastloss_grads = {k: torch.from_numpy(g) for k, g in zip(spec.inputs, grads)}
+        ctx.fastloss_names = names
+        ctx.fastloss_shared = shared
+        ctx.fastloss_name = loss
+        if type(value) is np.ndarray:
+            return torch.from_numpy(value)
+        return torch.scalar_tensor(value, dtype=ctx.fastloss_grads[first].dtype)
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        if torch.is_grad_enabled():
+            raise RuntimeError(
+                f"fastloss.torch.{ctx.fastloss_name}: no second derivative; backward with "
+                "create_graph=True is not supported (use torch.nn.functional for that)")
+        out = [None, None, None]
+        for name in ctx.fastloss_names:
+            g = ctx.fastloss_grads.get(name)
+            if g is not None:
+                up = grad_output.to(g.dtype)
+                if up.dim() and up.dim() < g.dim():  # "none" of a loss of rows
+                    up = up.unsqueeze(-1)
+                g = g * up
+                if name in ctx.fastloss_shared:
+                    axes, shape = ctx.fastloss_shared[name]
+                    g = g.sum(dim=axes).reshape(shape)
+            out.append(g)
+        return tuple(out)
+
+
+def _multi_call(spec: LossSpec, a: dict):
+    first = spec.inputs[0]
+    if not isinstance(a[first], torch.Tensor):
+        raise TypeError(f"fastloss.torch.{spec.name}: {first} must be a torch.Tensor, "
+                        f"got {type(a[first]).__name__}")
+    names = tuple(k for k in spec.arrays if isinstance(a[k], torch.Tensor))
+    tensors = [a.pop(k) for k in names]
+    return FastlossMultiFunction.apply(spec.name, a, names, *tensors)
+
+
 def _call(spec: LossSpec, fn, array_names: tuple[str, ...], a: dict):
     x = a.pop(spec.input_name)
     if not isinstance(x, torch.Tensor):
@@ -182,7 +258,10 @@ def _make(spec: LossSpec):
     # The arguments that may be tensors: the target and the array parameters.
     arrays = tuple(n for n in ("target", *spec.array_param_names, "sample_weight")
                    if n in sig.parameters)
-    loss = dict_function(spec.name, sig, lambda a: _call(spec, fn, arrays, a), "fastloss.torch")
+    if spec.multi_input:
+        loss = dict_function(spec.name, sig, lambda a: _multi_call(spec, a), "fastloss.torch")
+    else:
+        loss = dict_function(spec.name, sig, lambda a: _call(spec, fn, arrays, a), "fastloss.torch")
     loss.__signature__ = sig  # type: ignore[attr-defined]
     loss.__doc__ = _docs.torch_docstring(spec)
     return loss
