@@ -239,7 +239,39 @@ def _denominator(spec, kind, t, sw, class_weight, ignore_index, n_rows):
     return float(np.sum(d, dtype=np.float64)) if sw is None else float(np.dot(sw, d))
 
 
+def _row_mean_call(spec, a, x):
+    """A row-wise loss whose row is the mean of a pointwise loss over its C entries
+    (LossSpec.row_mean_of), with a weight per element: that loss's call, which checks
+    the arguments. Its "mean" over all N C elements is this loss's mean over rows (with
+    sample weights too); "sum" and "none" take the weight divided by C, and "none" then
+    sums each row."""
+    base = REGISTRY[spec.row_mean_of]
+    if a.get("sample_weight") is not None and x.ndim < 2:
+        raise ValueError("sample_weight needs a batch: the input is one unbatched row; pass "
+                         "input[None] and target[None] with sample_weight of shape (1,)")
+    reduction = check_reduction(a["reduction"], spec)
+    call = {**_DEFAULTS[base.name], **{k: v for k, v in a.items() if k in _DEFAULTS[base.name]},
+            base.input_name: x}
+    if reduction != "mean":
+        c = x.shape[-1] if x.ndim else 1
+        for p in spec.array_params:
+            if p.broadcast and a[p.name] is not None:
+                call[p.name] = as_array(a[p.name], p.name) / c  # (its checks: base's call)
+    res = CALLS[base.name](call)
+    if reduction != "none":
+        return res
+    value, rest = (res[0], res[1:]) if isinstance(res, tuple) else (res, ())
+    value = np.asarray(value.sum(axis=-1, dtype=np.float64), dtype=value.dtype)  # per row
+    return (value, *rest) if rest else value
+
+
 def _rowwise_call(spec, kernels, a):
+    if spec.row_mean_of:
+        v = next((a[p.name] for p in spec.array_params if p.broadcast), None)
+        if v is not None and np.ndim(v) and np.shape(v) != np.shape(a[spec.input_name])[-1:]:
+            x = as_float_matrix(a[spec.input_name], spec.input_name, spec.binary_input,
+                                spec.shapes)
+            return _row_mean_call(spec, a, x)
     xin = as_float_matrix(a[spec.input_name], spec.input_name, spec.binary_input, spec.shapes)
     # The rows: (N,) of an (N, C) input, () of an unbatched (C,) row or 0-d score (one
     # row), (N, d1, ..., dk) of an (N, C, d1, ..., dk) input (one per position).
@@ -495,7 +527,9 @@ def _public(spec: LossSpec, call):
     """The public function of ``spec``: a generated function with the real signature
     (dict_function) around ``call`` (kept in CALLS for fastloss.torch, which has the dict)."""
     CALLS[spec.name] = call
-    loss = dict_function(spec.name, _signature(spec), call, "fastloss")
+    sig = _signature(spec)
+    _DEFAULTS[spec.name] = {n: p.default for n, p in sig.parameters.items()}
+    loss = dict_function(spec.name, sig, call, "fastloss")
     loss.__doc__ = _docs.docstring(spec)
     return loss
 
@@ -571,7 +605,7 @@ def gradient_hessian(name: str) -> Callable[..., None]:
     The arguments go through the loss's one call path (the same checks)."""
     spec = REGISTRY[name]
     call = CALLS[name]
-    base = {n: p.default for n, p in inspect.signature(FUNCTIONS[name]).parameters.items()}
+    base = _DEFAULTS[name]
 
     def run(input, target, grad, hess, **kwargs):
         unknown = set(kwargs) - set(base)
@@ -594,6 +628,9 @@ ROWWISE_PLANS: dict[str, _fastpath.RowwisePlan] = {}
 
 #: name -> the public function's body, taking every argument by name in one dict.
 CALLS: dict[str, Callable[[dict[str, Any]], Any]] = {}
+
+#: name -> {argument: default} of the public function (a call's dict, filled).
+_DEFAULTS: dict[str, dict[str, Any]] = {}
 
 def _make_multi(spec: LossSpec):
     from . import _multi

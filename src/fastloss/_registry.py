@@ -161,6 +161,10 @@ class LossSpec:
     reduced_inputs: tuple[str, ...] = ()
     # kind "multi": inputs whose entries must be >= 0 (a negative one is a ValueError).
     nonnegative: tuple[str, ...] = ()
+    # Rowwise: the loss of a row is the mean over its C entries of this pointwise loss
+    # (same arguments): a weight per element (an ArrayParam.broadcast given in a shape
+    # other than (C,)) runs that loss's kernel, its per-element losses summed per row.
+    row_mean_of: str = ""
 
     @property
     def inputs(self) -> tuple[str, ...]:
@@ -607,7 +611,8 @@ LOSSES: tuple[LossSpec, ...] = (
         gradient=(r"\frac{\partial l_i}{\partial x_{ic}} = \frac{w_c}{C} \left(\sigma(x_{ic}) - "
                   r"y_{ic}\right)"),
         hessian_formula=r"\frac{\partial^2 l_i}{\partial x_{ic}^2} = \frac{w_c}{C} \sigma(x_{ic}) \sigma(-x_{ic})",
-        array_params=(_CLASS_WEIGHT,),
+        array_params=(_ELEMENT_WEIGHT,),
+        row_mean_of="binary_cross_entropy_with_logits",
         mean_over="rows",
         torch="multilabel_soft_margin_loss",
         target_domain="binary",

@@ -67,9 +67,9 @@ def _block_denominator(spec, a, x, t, w, reduction):
         rows = x.shape[:1] + x.shape[2:]  # (N,), or a spatial input's (N, d1, ..., dk)
         ignore_index = a.get("ignore_index")
         kind, tt = _api._class_target(spec, t, x, rows, ignore_index)
-        vectors = _api._class_vectors(spec, a, x.shape[1], True)
-        weight = (vectors[0] if spec.mean_over == "target_weight"
-                  and a.get(spec.array_params[0].name) is not None else None)
+        weight = None  # only PyTorch's weighted mean reads the class weights
+        if spec.mean_over == "target_weight" and a.get(spec.array_params[0].name) is not None:
+            weight = _api._class_vectors(spec, a, x.shape[1], True)[0]
         sw = None if w is None else _api.as_sample_weight(w, x)
         per_row = math.prod(rows[1:])  # positions per sample
         if sw is not None and per_row != 1:
