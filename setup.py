@@ -37,9 +37,9 @@ PKG = HERE / "src" / "fastloss"
 
 # Compiled once per SIMD level and chosen at import by fastloss._dispatch.
 # Adding a kernel module means adding its name here.
-KERNEL_MODULES = ("_pointwise", "_rowwise", "_simd")
+KERNEL_MODULES = ("_pointwise", "_rowwise", "_simd", "_multi")
 # Compiled once, for the baseline ISA (_launch: the Python side of every level's kernels).
-PLAIN_MODULES = ("_omp", "_fastpath", "_launch", "_counts", "_blas", "_multi")
+PLAIN_MODULES = ("_omp", "_fastpath", "_launch", "_counts", "_blas")
 
 _dispatch = runpy.run_path(str(PKG / "_dispatch_levels.py"))
 

@@ -6,9 +6,9 @@ For every such loss in the registry, on a cache-sized minibatch and on a big arr
 fastloss with ``out=`` (a tuple of preallocated gradient buffers) against PyTorch's
 forward + backward (every input requiring grad) at the same thread count, and the
 bandwidth floor of the bytes the call must move (every array read once, every gradient
-written once): a triad's time per byte, from the same run, times those bytes. Their
-kernels are compiled once (not per SIMD level), so FASTLOSS_SIMD changes nothing here.
-Best of 5 calls, three rounds interleaved. Prints numbers, asserts nothing.
+written once): a triad's time per byte, from the same run, times those bytes. Force a
+SIMD level with FASTLOSS_SIMD=baseline|avx2|avx512 (one process per level). Best of 5
+calls, three rounds interleaved. Prints numbers, asserts nothing.
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ def main() -> None:
     simd = _dispatch.load("_simd")
     dtype = np.dtype(args.dtype)
     print(f"{dtype}, value + every gradient; best of 5 calls, 3 rounds interleaved; "
-          f"PyTorch {torch.__version__}")
+          f"SIMD level {_dispatch.SIMD_LEVEL}; PyTorch {torch.__version__}")
     print(f"{'loss':<24}{'case':<10}{'shape':<14}{'thr':>4}{'fastloss us':>12}{'PyTorch us':>11}"
           f"{'speed-up':>9}{'x floor':>8}")
     for spec in (s for s in fastloss.REGISTRY.values() if s.multi_input):

@@ -389,6 +389,41 @@ def _multi_inputs(spec, a):
     return xs, axes
 
 
+#: Elements per (A, M, B) row of an input shared along no axis (a reduced input of the
+#: full shape): the kernel's tiles vectorise along B, its threads split the rows.
+_SHARED_ROW = 1024
+
+
+def _shared_cuts(x, axes):
+    """The (A, M, B) calls of an input with reduced inputs shared along ``axes`` (the
+    contiguous axes lo..hi-1 become M): one call; shared along none, the flat elements
+    in rows of _SHARED_ROW, and the rest as one more row (a second call)."""
+    if axes:
+        lo, hi = axes[0], axes[-1] + 1
+        return [(None, (math.prod(x.shape[:lo]), math.prod(x.shape[lo:hi]),
+                        math.prod(x.shape[hi:])))]
+    q, r = divmod(x.size, _SHARED_ROW)
+    return ([(slice(0, q * _SHARED_ROW), (q, 1, _SHARED_ROW))] if q else []) + (
+        [(slice(q * _SHARED_ROW, x.size), (1, 1, r))] if r else [])
+
+
+def _shared_call(spec, x, xs, kg, t, loss_out, axes, cut):
+    """One kernel call's views (see _multi_call) for a cut of _shared_cuts, C-contiguous
+    (a broadcast target is copied)."""
+    part, shape = cut
+
+    def view(v, reduced):
+        if part is not None:  # flat elements
+            v = v.reshape(-1)[part]
+        v = v.reshape((shape[0], shape[2]) if reduced else shape)
+        return v if v.flags.c_contiguous else np.ascontiguousarray(v)
+
+    return (dict(zip(spec.inputs, (view(v, k in axes) for k, v in zip(spec.inputs, xs))),
+                 target=None if t is None else view(t, False)),
+            [g if g is None else view(g, k in axes) for k, g in zip(spec.inputs, kg)],
+            None if loss_out is None else view(loss_out, False))
+
+
 def _multi_call(spec, kernel, a):
     """A loss of several differentiable inputs: ``(value, (grad_1, ..., grad_k))``."""
     xs, axes = _multi_inputs(spec, a)
@@ -422,32 +457,25 @@ def _multi_call(spec, kernel, a):
     loss_out = np.empty(value_shape, x.dtype) if reduction == "none" else None
     gscale = 1.0 / n if reduction == "mean" and n else 1.0
     kg = [None] * len(xs) if grads is None else list(grads)
+    # The kernel's calls: (array views by name, gradient views, loss view) each.
     if rows:  # (N, D) matrices, a (D,) row as one
-        kx = [v.reshape(-1, x.shape[-1]) for v in xs]
-        kg = [g if g is None else g.reshape(-1, x.shape[-1]) for g in kg]
-        kt = None if t is None else t.reshape(-1)
-        klo = None if loss_out is None else loss_out.reshape(-1)
-    elif axes:  # (A, M, B) views: the reduced inputs (A, B) shared along M
-        ax = next(iter(axes.values()))
-        if not ax:  # not shared: rows of the last axis (the B loop is the long one)
-            shape = (math.prod(x.shape[:-1]), 1, x.shape[-1]) if x.ndim else (1, 1, 1)
-        else:  # shared along the contiguous axes ax
-            lo, hi = ax[0], ax[-1] + 1
-            shape = (math.prod(x.shape[:lo]), math.prod(x.shape[lo:hi]), math.prod(x.shape[hi:]))
-        flat = (shape[0], shape[2])
-        kx = [v.reshape(flat if name in axes else shape) for name, v in zip(spec.inputs, xs)]
-        kg = [g if g is None else g.reshape(flat if name in axes else shape)
-              for name, g in zip(spec.inputs, kg)]
-        kt = None if t is None else t.reshape(shape)
-        klo = None if loss_out is None else loss_out.reshape(shape)
+        d = x.shape[-1]
+        calls = [(dict(zip(spec.inputs, (v.reshape(-1, d) for v in xs)),
+                       target=None if t is None else t.reshape(-1)),
+                  [g if g is None else g.reshape(-1, d) for g in kg],
+                  None if loss_out is None else loss_out.reshape(-1))]
+    elif axes:  # (A, M, B) views, the reduced inputs (A, B) shared along M
+        calls = [_shared_call(spec, x, xs, kg, t, loss_out, axes, cut)
+                 for cut in _shared_cuts(x, next(iter(axes.values())))]
     else:  # one shape: flat
-        kx = [v.reshape(-1) for v in xs]
-        kg = [g if g is None else g.reshape(-1) for g in kg]
-        kt = None if t is None else t.reshape(-1)
-        klo = None if loss_out is None else loss_out.reshape(-1)
-    arrays = dict(zip(spec.inputs, kx), target=kt)
-    total = kernel[x.dtype](*(arrays[name] for name in spec.arrays), *kg, klo, gscale, nt,
-                            *params)
+        calls = [(dict(zip(spec.inputs, (v.reshape(-1) for v in xs)),
+                       target=None if t is None else t.reshape(-1)),
+                  [g if g is None else g.reshape(-1) for g in kg],
+                  None if loss_out is None else loss_out.reshape(-1))]
+    total = 0.0
+    for arrays, g, lo in calls:  # (in a fixed order: the same sum for any thread count)
+        total += kernel[x.dtype](*(arrays[name] for name in spec.arrays), *g, lo, gscale, nt,
+                                 *params)
     return rowwise_result(reduction, total, n, loss_out, None if grads is None else tuple(grads),
                           None)
 
@@ -633,9 +661,7 @@ CALLS: dict[str, Callable[[dict[str, Any]], Any]] = {}
 _DEFAULTS: dict[str, dict[str, Any]] = {}
 
 def _make_multi(spec: LossSpec):
-    from . import _multi
-
-    kernel = getattr(_multi, spec.name)
+    kernel = getattr(_dispatch.load("_multi"), spec.name)
     kernels = {np.dtype(np.float32): kernel["float"], np.dtype(np.float64): kernel["double"]}
     return _public(spec, lambda a: _multi_call(spec, kernels, a))
 

@@ -72,21 +72,23 @@ def _choose() -> str:
 SIMD_LEVEL: str = _choose()
 
 
-#: How ``_launch`` turns each kernel module's table of nogil functions into callables.
-_BINDERS = {"_pointwise": "bind", "_rowwise": "bind", "_simd": "bind_simd"}
+#: How ``_launch`` turns each kernel module's table of nogil functions into callables
+#: (None: the module's own def functions, as _multi's fused kernels, are the callables).
+_BINDERS = {"_pointwise": "bind", "_rowwise": "bind", "_simd": "bind_simd", "_multi": None}
 _LOADED: dict[tuple[str, str], object] = {}
 
 
 def load_level(base: str, level: str):
     """Kernel module ``base`` (e.g. "_pointwise") built for ``level``, bound by
     ``_launch``: a ``KernelSet`` whose attributes ``<kernel>_<f32|f64>`` are the
-    level's kernels (``_simd``: its ``SimdHelpers``)."""
+    level's kernels (``_simd``: its ``SimdHelpers``; ``_multi``: the module)."""
     got = _LOADED.get((base, level))
     if got is None:
         from . import _launch
 
         module = importlib.import_module(f"{__package__}.{module_name(base, level)}")
-        got = getattr(_launch, _BINDERS[base])(module, level)
+        binder = _BINDERS[base]
+        got = module if binder is None else getattr(_launch, binder)(module, level)
         _LOADED[base, level] = got
     return got
 

@@ -13,16 +13,20 @@ chunk of elements or rows, the chunk sums added in a fixed order (sum_partials):
 the same bits for every thread count. Arguments arrive validated (_api): shapes
 agree, buffers do not overlap the inputs.
 
-A compiled module of its own, built once (not per SIMD level): a change to these
-losses recompiles nothing else.
+A kernel module of its own, built per SIMD level like the others (its tiles and
+fl_log vectorise at AVX2 / AVX-512; _vmath's log, not libm's, so that every level
+gives the same bits), but unlike them it keeps its Python glue (def functions, no
+table for _launch: four small kernels). A change to these losses recompiles nothing
+else. Inside a row or chunk, sums run in TILE fixed lanes.
 """
 
 from cython.parallel cimport prange
-from libc.math cimport NAN, fabs, log, pow, sqrt
+from libc.math cimport NAN, fabs, pow, sqrt
 
 import numpy as np
 
 from fastloss._common cimport CHUNK, PARALLEL_MIN, sum_partials
+from fastloss._math cimport log as fl_log
 
 ctypedef fused real:
     float
@@ -39,23 +43,50 @@ cdef inline int _threads(Py_ssize_t work, int n_threads) noexcept nogil:
 
 # ---- margin_ranking_loss: elementwise over three arrays of one shape ----
 
+cdef enum:
+    # Elements per tile: loaded into local arrays, computed, then stored, so that the
+    # compiler vectorises each step (the buffers may alias as far as it knows); the
+    # sum keeps a fixed lane order (lane k adds elements k, k + 8, ...).
+    TILE = 8
+
+
+cdef inline double _lanes(const double* acc) noexcept nogil:
+    """The sum of TILE lanes, in a fixed order."""
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+
+
 cdef double _ranking_chunk(const real[::1] x1, const real[::1] x2, const real[::1] y,
                            real[::1] g1, real[::1] g2, real[::1] lo, Py_ssize_t a,
                            Py_ssize_t b, double gscale, double margin) noexcept nogil:
-    cdef double s = 0.0, u, l, g
-    cdef Py_ssize_t i
-    for i in range(a, b):
-        u = margin - <double>y[i] * (<double>x1[i] - <double>x2[i])
-        l = 0.0 if u < 0.0 else u  # NaN stays NaN (torch's clamp_min)
-        s += l
-        if lo is not None:
-            lo[i] = <real>l
-        if g1 is not None:
+    cdef double acc[TILE]
+    cdef double u[TILE]
+    cdef double g[TILE]
+    cdef Py_ssize_t i, k, m
+    cdef bint want_g = g1 is not None, want_l = lo is not None
+    for k in range(TILE):
+        acc[k] = 0.0
+    i = a
+    while i < b:
+        m = min(TILE, b - i)
+        if m < TILE:  # the last, partial tile: its unused lanes add 0
+            for k in range(m, TILE):
+                u[k] = 0.0
+        for k in range(m):
+            u[k] = margin - <double>y[i + k] * (<double>x1[i + k] - <double>x2[i + k])
             # As torch: u == 0 passes the gradient (clamp_min's derivative is [u >= min]).
-            g = <double>y[i] * gscale if u >= 0.0 else 0.0
-            g1[i] = <real>(-g)
-            g2[i] = <real>g
-    return s
+            g[k] = <double>y[i + k] * gscale if u[k] >= 0.0 else 0.0
+            u[k] = 0.0 if u[k] < 0.0 else u[k]  # NaN stays NaN (torch's clamp_min)
+        for k in range(TILE):
+            acc[k] += u[k]
+        if want_l:
+            for k in range(m):
+                lo[i + k] = <real>u[k]
+        if want_g:
+            for k in range(m):
+                g1[i + k] = <real>(-g[k])
+                g2[i + k] = <real>g[k]
+        i += m
+    return _lanes(acc)
 
 
 def margin_ranking_loss(const real[::1] input1, const real[::1] input2, const real[::1] target,
@@ -75,53 +106,76 @@ def margin_ranking_loss(const real[::1] input1, const real[::1] input2, const re
     return total
 
 
-# ---- gaussian_nll_loss: (A, M, B) views; var (A, B) is shared along M ----
+# ---- gaussian_nll_loss: (A, M, B) views, B contiguous; var (A, B) is shared along M ----
 
-cdef double _gaussian_rows(const real[:, :, :] x, const real[:, :, :] t, const real[:, :] var,
-                           real[:, :, :] gx, real[:, :] gv, real[:, :, :] lo, Py_ssize_t a0,
-                           Py_ssize_t a1, double gscale, double full, double eps) noexcept nogil:
-    cdef Py_ssize_t a, m, b, M = x.shape[1], B = x.shape[2]
-    cdef double s = 0.0, v, inv, half_log, d, e, l, acc
+cdef double _gaussian_rows(const real[:, :, ::1] x, const real[:, :, ::1] t,
+                           const real[:, ::1] var, real[:, :, ::1] gx, real[:, ::1] gv,
+                           real[:, :, ::1] lo, double* acc_v, Py_ssize_t a0, Py_ssize_t a1,
+                           double gscale, double full, double eps) noexcept nogil:
+    """Rows a0..a1; acc_v: B doubles of scratch (var's gradient, summed over M)."""
+    cdef Py_ssize_t a, m, b, k, w, M = x.shape[1], B = x.shape[2]
+    cdef double acc[TILE]
+    cdef double v[TILE]
+    cdef double e[TILE]
+    cdef double l[TILE]
+    cdef double d, inv
+    cdef bint want_g = gx is not None, want_l = lo is not None
+    for k in range(TILE):
+        acc[k] = 0.0
     for a in range(a0, a1):
-        for b in range(B):
-            v = var[a, b]
-            v = eps if v < eps else v  # NaN stays NaN, as torch's clamp
-            inv = 1.0 / v
-            half_log = 0.5 * log(v) + full * HALF_LOG_2PI
-            acc = 0.0
-            for m in range(M):
-                d = <double>x[a, m, b] - <double>t[a, m, b]
-                e = d * inv
-                l = half_log + 0.5 * d * e
-                s += l
-                if lo is not None:
-                    lo[a, m, b] = <real>l
-                if gx is not None:
-                    gx[a, m, b] = <real>(e * gscale)
-                    acc += 0.5 * (inv - e * e)
-            if gv is not None:
-                gv[a, b] = <real>(acc * gscale)
-    return s
+        if want_g:
+            for b in range(B):
+                acc_v[b] = 0.0
+        for m in range(M):
+            b = 0
+            while b < B:
+                w = min(TILE, B - b)
+                for k in range(w, TILE):  # a partial tile's unused lanes add 0
+                    l[k] = 0.0
+                for k in range(w):
+                    v[k] = var[a, b + k]
+                    v[k] = eps if v[k] < eps else v[k]  # NaN stays NaN, as torch's clamp
+                for k in range(w):
+                    d = <double>x[a, m, b + k] - <double>t[a, m, b + k]
+                    inv = 1.0 / v[k]
+                    e[k] = d * inv
+                    l[k] = 0.5 * (fl_log(v[k]) + d * e[k]) + full * HALF_LOG_2PI
+                for k in range(TILE):  # (a constant count: one vector operation)
+                    acc[k] += l[k]
+                if want_l:
+                    for k in range(w):
+                        lo[a, m, b + k] = <real>l[k]
+                if want_g:
+                    for k in range(w):
+                        gx[a, m, b + k] = <real>(e[k] * gscale)
+                        acc_v[b + k] += 0.5 * (1.0 / v[k] - e[k] * e[k])
+                b += w
+        if want_g:
+            for b in range(B):
+                gv[a, b] = <real>(acc_v[b] * gscale)
+    return _lanes(acc)
 
 
-def gaussian_nll_loss(const real[:, :, :] input, const real[:, :, :] target,
-                      const real[:, :] var, real[:, :, :] grad_input, real[:, :] grad_var,
-                      real[:, :, :] loss_out, double gscale, int n_threads, double full,
+def gaussian_nll_loss(const real[:, :, ::1] input, const real[:, :, ::1] target,
+                      const real[:, ::1] var, real[:, :, ::1] grad_input, real[:, ::1] grad_var,
+                      real[:, :, ::1] loss_out, double gscale, int n_threads, double full,
                       double eps):
     """``grad_input`` and ``grad_var`` are both given or both None."""
-    cdef Py_ssize_t A = input.shape[0], per = input.shape[1] * input.shape[2]
+    cdef Py_ssize_t A = input.shape[0], B = input.shape[2], per = input.shape[1] * B
     if A == 0 or per == 0:
         if grad_var is not None:
             grad_var[:, :] = 0
         return 0.0
     cdef Py_ssize_t rows = max(1, CHUNK // per), nc = (A + rows - 1) // rows, c
     cdef double[::1] part = np.empty(nc)
+    cdef double[:, ::1] scratch = np.empty((nc, B))
     cdef double total
     cdef int nt = _threads(A * per, n_threads)
     with nogil:
         for c in prange(nc, num_threads=nt, schedule="static"):
             part[c] = _gaussian_rows(input, target, var, grad_input, grad_var, loss_out,
-                                     c * rows, min(A, (c + 1) * rows), gscale, full, eps)
+                                     &scratch[c, 0], c * rows, min(A, (c + 1) * rows), gscale,
+                                     full, eps)
         total = sum_partials(&part[0], nc)
     return total
 
@@ -131,18 +185,35 @@ def gaussian_nll_loss(const real[:, :, :] input, const real[:, :, :] target,
 cdef double _cosine_rows(const real[:, ::1] x1, const real[:, ::1] x2, const double[::1] y,
                          real[:, ::1] g1, real[:, ::1] g2, real[::1] lo, Py_ssize_t r0,
                          Py_ssize_t r1, double gscale, double margin) noexcept nogil:
-    cdef Py_ssize_t r, j, D = x1.shape[1]
+    cdef Py_ssize_t r, j, q, w, D = x1.shape[1]
     cdef double s = 0.0, s12, m1, m2, den, cos, l, k, a, b
+    cdef double sab[TILE]
+    cdef double saa[TILE]
+    cdef double sbb[TILE]
+    cdef double u[TILE]
+    cdef double v[TILE]
     for r in range(r0, r1):
-        s12 = 0.0
-        m1 = 0.0
-        m2 = 0.0
-        for j in range(D):
-            a = x1[r, j]
-            b = x2[r, j]
-            s12 += a * b
-            m1 += a * a
-            m2 += b * b
+        for j in range(TILE):
+            sab[j] = 0.0
+            saa[j] = 0.0
+            sbb[j] = 0.0
+        j = 0
+        while j < D:  # in lanes: the compiler vectorises each step
+            w = min(TILE, D - j)
+            for q in range(w, TILE):  # a partial tile's unused lanes add 0
+                u[q] = 0.0
+                v[q] = 0.0
+            for q in range(w):
+                u[q] = x1[r, j + q]
+                v[q] = x2[r, j + q]
+            for q in range(TILE):
+                sab[q] += u[q] * v[q]
+                saa[q] += u[q] * u[q]
+                sbb[q] += v[q] * v[q]
+            j += w
+        s12 = _lanes(sab)
+        m1 = _lanes(saa)
+        m2 = _lanes(sbb)
         m1 += COSINE_EPS
         m2 += COSINE_EPS
         den = sqrt(m1 * m2)
@@ -159,13 +230,16 @@ cdef double _cosine_rows(const real[:, ::1] x1, const real[:, ::1] x2, const dou
         s += l
         if lo is not None:
             lo[r] = <real>l
-        if g1 is not None:
+        if g1 is not None:  # (the divisions hoisted: four per element cost as much as the rest)
             k = k * gscale
+            u[0] = k / den
+            u[1] = k * cos / m1
+            u[2] = k * cos / m2
             for j in range(D):
                 a = x1[r, j]
                 b = x2[r, j]
-                g1[r, j] = <real>(k * (b / den - cos * a / m1))
-                g2[r, j] = <real>(k * (a / den - cos * b / m2))
+                g1[r, j] = <real>(b * u[0] - a * u[1])
+                g2[r, j] = <real>(a * u[0] - b * u[2])
     return s
 
 
@@ -191,17 +265,30 @@ def cosine_embedding_loss(const real[:, ::1] input1, const real[:, ::1] input2,
 
 cdef inline double _norm(const real[:, ::1] u, const real[:, ::1] v, Py_ssize_t r, double eps,
                          double p) noexcept nogil:
-    """||u[r] - v[r] + eps||_p, as torch's pairwise_distance."""
-    cdef Py_ssize_t j, D = u.shape[1]
-    cdef double s = 0.0, d
-    for j in range(D):
-        d = fabs(<double>u[r, j] - <double>v[r, j] + eps)
+    """||u[r] - v[r] + eps||_p, as torch's pairwise_distance (summed in lanes)."""
+    cdef Py_ssize_t j = 0, k, w, D = u.shape[1]
+    cdef double acc[TILE]
+    cdef double d[TILE]
+    cdef double s
+    for k in range(TILE):
+        acc[k] = 0.0
+    while j < D:
+        w = min(TILE, D - j)
+        for k in range(w, TILE):  # a partial tile's unused lanes add 0
+            d[k] = 0.0
+        for k in range(w):
+            d[k] = fabs(<double>u[r, j + k] - <double>v[r, j + k] + eps)
         if p == 2.0:
-            s += d * d
+            for k in range(TILE):
+                acc[k] += d[k] * d[k]
         elif p == 1.0:
-            s += d
+            for k in range(TILE):
+                acc[k] += d[k]
         else:
-            s += pow(d, p)
+            for k in range(TILE):
+                acc[k] += pow(d[k], p)
+        j += w
+    s = _lanes(acc)
     if p == 2.0:
         return sqrt(s)
     if p == 1.0:
@@ -227,6 +314,7 @@ cdef double _triplet_rows(const real[:, ::1] an, const real[:, ::1] po, const re
                           double eps, bint swap) noexcept nogil:
     cdef Py_ssize_t r, j, D = an.shape[1]
     cdef double s = 0.0, dap, dan, dpn = 0.0, dneg, l, c, wan, wpn, eap, ean, epn
+    cdef double d_ap, d_an, d_pn
     for r in range(r0, r1):
         dap = _norm(an, po, r, eps, p)
         dan = _norm(an, ne, r, eps, p)
@@ -250,6 +338,26 @@ cdef double _triplet_rows(const real[:, ::1] an, const real[:, ::1] po, const re
         if ga is not None:
             wan *= c
             wpn *= c
+            if p == 2.0:  # the gradient of a 2-norm is v / ||v||: one division per row
+                eap = c / dap if dap != 0.0 else 0.0
+                ean = wan / dan if dan != 0.0 else 0.0
+                epn = wpn / dpn if dpn != 0.0 else 0.0
+                if wpn == 0.0:  # (then p - n is not read: an infinite one must not leak)
+                    for j in range(D):
+                        d_ap = <double>an[r, j] - <double>po[r, j] + eps
+                        d_an = <double>an[r, j] - <double>ne[r, j] + eps
+                        ga[r, j] = <real>(eap * d_ap - ean * d_an)
+                        gp[r, j] = <real>(-eap * d_ap)
+                        gn[r, j] = <real>(ean * d_an)
+                else:
+                    for j in range(D):
+                        d_ap = <double>an[r, j] - <double>po[r, j] + eps
+                        d_an = <double>an[r, j] - <double>ne[r, j] + eps
+                        d_pn = <double>po[r, j] - <double>ne[r, j] + eps
+                        ga[r, j] = <real>(eap * d_ap - ean * d_an)
+                        gp[r, j] = <real>(-eap * d_ap - epn * d_pn)
+                        gn[r, j] = <real>(ean * d_an + epn * d_pn)
+                continue
             for j in range(D):
                 eap = _dnorm(<double>an[r, j] - <double>po[r, j] + eps, dap, p)
                 ean = _dnorm(<double>an[r, j] - <double>ne[r, j] + eps, dan, p)

@@ -166,9 +166,10 @@ class LossSpec:
     # other than (C,)) runs that loss's kernel, its per-element losses summed per row.
     row_mean_of: str = ""
 
-    @property
+    @functools.cached_property
     def inputs(self) -> tuple[str, ...]:
-        """The differentiable array arguments, in signature order: each gets a gradient."""
+        """The differentiable array arguments, in signature order: each gets a gradient
+        (cached: read on every call)."""
         return tuple(a for a in self.arrays if a != "target") or (self.input_name,)
 
     @property
