@@ -19,6 +19,7 @@ import numpy as np
 
 import fastloss
 from fastloss import _dispatch, reference
+from fastloss._data import differentiated
 from jax_losses import jax_loss
 
 try:
@@ -173,8 +174,7 @@ def implementations(spec, dtype, n_threads: int) -> dict:
 
         def make_torch(arrays):
             ts = [torch.from_numpy(a) for a in arrays]
-            diff = [k in spec.inputs for k in spec.arrays] if spec.multi_input else \
-                [True] + [False] * (len(ts) - 1)
+            diff = differentiated(spec)
 
             def run():
                 torch.set_num_threads(n_threads)

@@ -33,7 +33,7 @@ def main() -> None:
 
     import fastloss
     from fastloss import _dispatch
-    from fastloss._data import make_arrays
+    from fastloss._data import differentiated, make_arrays
     from impls import bytes_moved, grad_buffers
     from linear_ce import best
 
@@ -49,7 +49,7 @@ def main() -> None:
             bufs = grad_buffers(spec, arrays)
             fn = getattr(fastloss, spec.name)
             ts = [torch.from_numpy(a) for a in arrays]
-            diff = [k in spec.inputs for k in spec.arrays]
+            diff = differentiated(spec)
             x = arrays[0].reshape(-1)
             g = np.empty_like(x)
             per_byte_bytes = 3 * x.nbytes  # a triad moves three arrays of x's size

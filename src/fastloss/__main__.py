@@ -19,7 +19,7 @@ import numpy as np
 
 import fastloss
 from fastloss import _omp, reference
-from fastloss._data import DEFAULT_CLASSES, make_arrays
+from fastloss._data import DEFAULT_CLASSES, differentiated, make_arrays
 from fastloss._registry import LOSSES, REGISTRY, LossSpec
 
 NAMES = [spec.name for spec in LOSSES]
@@ -160,8 +160,7 @@ def _torch_call(spec: LossSpec, arrays):
     if fn is None:
         return None
     tensors = [torch.from_numpy(a) for a in arrays]
-    inputs = [k in spec.inputs for k in spec.arrays] if spec.multi_input else [True] + [False] * (
-        len(tensors) - 1)
+    inputs = differentiated(spec)
 
     def call():
         ts = [t.detach().requires_grad_() if d else t for t, d in zip(tensors, inputs)]

@@ -239,6 +239,13 @@ def _denominator(spec, kind, t, sw, class_weight, ignore_index, n_rows):
     return float(np.sum(d, dtype=np.float64)) if sw is None else float(np.dot(sw, d))
 
 
+def _require_batch(sample_weight, x):
+    """sample_weight weighs rows of a batch: not an unbatched row (named error)."""
+    if sample_weight is not None and x.ndim < 2:
+        raise ValueError("sample_weight needs a batch: the input is one unbatched row; pass "
+                         "input[None] and target[None] with sample_weight of shape (1,)")
+
+
 def _row_mean_call(spec, a, x):
     """A row-wise loss whose row is the mean of a pointwise loss over its C entries
     (LossSpec.row_mean_of), with a weight per element: that loss's call, which checks
@@ -246,9 +253,7 @@ def _row_mean_call(spec, a, x):
     sample weights too); "sum" and "none" take the weight divided by C, and "none" then
     sums each row."""
     base = REGISTRY[spec.row_mean_of]
-    if a.get("sample_weight") is not None and x.ndim < 2:
-        raise ValueError("sample_weight needs a batch: the input is one unbatched row; pass "
-                         "input[None] and target[None] with sample_weight of shape (1,)")
+    _require_batch(a.get("sample_weight"), x)
     reduction = check_reduction(a["reduction"], spec)
     call = {**_DEFAULTS[base.name], **{k: v for k, v in a.items() if k in _DEFAULTS[base.name]},
             base.input_name: x}
@@ -266,13 +271,11 @@ def _row_mean_call(spec, a, x):
 
 
 def _rowwise_call(spec, kernels, a):
+    xin = as_float_matrix(a[spec.input_name], spec.input_name, spec.binary_input, spec.shapes)
     if spec.row_mean_of:
         v = next((a[p.name] for p in spec.array_params if p.broadcast), None)
-        if v is not None and np.ndim(v) and np.shape(v) != np.shape(a[spec.input_name])[-1:]:
-            x = as_float_matrix(a[spec.input_name], spec.input_name, spec.binary_input,
-                                spec.shapes)
-            return _row_mean_call(spec, a, x)
-    xin = as_float_matrix(a[spec.input_name], spec.input_name, spec.binary_input, spec.shapes)
+        if v is not None and np.ndim(v) and np.shape(v) != xin.shape[-1:]:
+            return _row_mean_call(spec, a, xin)
     # The rows: (N,) of an (N, C) input, () of an unbatched (C,) row or 0-d score (one
     # row), (N, d1, ..., dk) of an (N, C, d1, ..., dk) input (one per position).
     rows_shape = xin.shape[:1] + xin.shape[2:] if xin.ndim >= 2 else ()
@@ -290,9 +293,7 @@ def _rowwise_call(spec, kernels, a):
     if want_acc and kind != "class":
         raise ValueError("return_accuracy=True needs class-index targets")
     sw = a.get("sample_weight")
-    if sw is not None and xin.ndim < 2:
-        raise ValueError("sample_weight needs a batch: the input is one unbatched row; pass "
-                         "input[None] and target[None] with sample_weight of shape (1,)")
+    _require_batch(sw, xin)
     sw = None if sw is None else as_sample_weight(sw, xin)
     if reduction == "mean" and sw is not None:
         sw = pow2_normalized(sw)
@@ -407,9 +408,18 @@ def _shared_cuts(x, axes):
         [(slice(q * _SHARED_ROW, x.size), (1, 1, r))] if r else [])
 
 
-def _shared_call(spec, x, xs, kg, t, loss_out, axes, cut):
-    """One kernel call's views (see _multi_call) for a cut of _shared_cuts, C-contiguous
-    (a broadcast target is copied)."""
+def _kernel_views(spec, xs, kg, t, loss_out, view, reduced=()):
+    """One kernel call's arrays: ({name: view} of the inputs and the target, the gradient
+    views, the loss view), each ``view(array, is a reduced input)``."""
+    return (dict(zip(spec.inputs, (view(v, k in reduced) for k, v in zip(spec.inputs, xs))),
+                 target=None if t is None else view(t, False)),
+            [g if g is None else view(g, k in reduced) for k, g in zip(spec.inputs, kg)],
+            None if loss_out is None else view(loss_out, False))
+
+
+def _shared_view(cut):
+    """The ``view`` of _kernel_views for a cut of _shared_cuts: (A, M, B), or (A, B) for
+    a reduced input, C-contiguous (a broadcast target is copied)."""
     part, shape = cut
 
     def view(v, reduced):
@@ -418,10 +428,7 @@ def _shared_call(spec, x, xs, kg, t, loss_out, axes, cut):
         v = v.reshape((shape[0], shape[2]) if reduced else shape)
         return v if v.flags.c_contiguous else np.ascontiguousarray(v)
 
-    return (dict(zip(spec.inputs, (view(v, k in axes) for k, v in zip(spec.inputs, xs))),
-                 target=None if t is None else view(t, False)),
-            [g if g is None else view(g, k in axes) for k, g in zip(spec.inputs, kg)],
-            None if loss_out is None else view(loss_out, False))
+    return view
 
 
 def _multi_call(spec, kernel, a):
@@ -457,21 +464,14 @@ def _multi_call(spec, kernel, a):
     loss_out = np.empty(value_shape, x.dtype) if reduction == "none" else None
     gscale = 1.0 / n if reduction == "mean" and n else 1.0
     kg = [None] * len(xs) if grads is None else list(grads)
-    # The kernel's calls: (array views by name, gradient views, loss view) each.
-    if rows:  # (N, D) matrices, a (D,) row as one
-        d = x.shape[-1]
-        calls = [(dict(zip(spec.inputs, (v.reshape(-1, d) for v in xs)),
-                       target=None if t is None else t.reshape(-1)),
-                  [g if g is None else g.reshape(-1, d) for g in kg],
-                  None if loss_out is None else loss_out.reshape(-1))]
+    if rows:  # (N, D) matrices, a (D,) row as one; targets and losses (N,)
+        calls = [_kernel_views(spec, xs, kg, t, loss_out, lambda v, _: v.reshape(
+            (-1, x.shape[-1]) if v.shape == x.shape else -1))]
     elif axes:  # (A, M, B) views, the reduced inputs (A, B) shared along M
-        calls = [_shared_call(spec, x, xs, kg, t, loss_out, axes, cut)
+        calls = [_kernel_views(spec, xs, kg, t, loss_out, _shared_view(cut), axes)
                  for cut in _shared_cuts(x, next(iter(axes.values())))]
     else:  # one shape: flat
-        calls = [(dict(zip(spec.inputs, (v.reshape(-1) for v in xs)),
-                       target=None if t is None else t.reshape(-1)),
-                  [g if g is None else g.reshape(-1) for g in kg],
-                  None if loss_out is None else loss_out.reshape(-1))]
+        calls = [_kernel_views(spec, xs, kg, t, loss_out, lambda v, _: v.reshape(-1))]
     total = 0.0
     for arrays, g, lo in calls:  # (in a fixed order: the same sum for any thread count)
         total += kernel[x.dtype](*(arrays[name] for name in spec.arrays), *g, lo, gscale, nt,

@@ -96,3 +96,11 @@ def required_kwargs(spec: LossSpec, shape, seed=0) -> dict[str, np.ndarray]:
     n_classes = rowwise_shape(spec, shape)[-1] if len(shape) else 1
     vectors = make_class_vectors(spec, n_classes, seed)
     return {a.name: vectors[a.name] for a in spec.array_params if a.required}
+
+
+def differentiated(spec: LossSpec) -> list[bool]:
+    """For each positional array of make_arrays(spec, ...): whether the loss
+    differentiates it (the input; every input of a loss of several)."""
+    if spec.multi_input:
+        return [k in spec.inputs for k in spec.arrays]
+    return [True] + [False] * ((spec.target != "none") + sum(a.required for a in spec.array_params))

@@ -118,7 +118,8 @@ cdef double _gaussian_rows(const real[:, :, ::1] x, const real[:, :, ::1] t,
     cdef double v[TILE]
     cdef double e[TILE]
     cdef double l[TILE]
-    cdef double d, inv
+    cdef double inv[TILE]
+    cdef double d
     cdef bint want_g = gx is not None, want_l = lo is not None
     for k in range(TILE):
         acc[k] = 0.0
@@ -137,8 +138,8 @@ cdef double _gaussian_rows(const real[:, :, ::1] x, const real[:, :, ::1] t,
                     v[k] = eps if v[k] < eps else v[k]  # NaN stays NaN, as torch's clamp
                 for k in range(w):
                     d = <double>x[a, m, b + k] - <double>t[a, m, b + k]
-                    inv = 1.0 / v[k]
-                    e[k] = d * inv
+                    inv[k] = 1.0 / v[k]
+                    e[k] = d * inv[k]
                     l[k] = 0.5 * (fl_log(v[k]) + d * e[k]) + full * HALF_LOG_2PI
                 for k in range(TILE):  # (a constant count: one vector operation)
                     acc[k] += l[k]
@@ -148,7 +149,7 @@ cdef double _gaussian_rows(const real[:, :, ::1] x, const real[:, :, ::1] t,
                 if want_g:
                     for k in range(w):
                         gx[a, m, b + k] = <real>(e[k] * gscale)
-                        acc_v[b + k] += 0.5 * (1.0 / v[k] - e[k] * e[k])
+                        acc_v[b + k] += 0.5 * (inv[k] - e[k] * e[k])
                 b += w
         if want_g:
             for b in range(B):

@@ -45,7 +45,7 @@ import numpy as np
 from . import _api, _docs, _exactsum
 from ._api import FUNCTIONS
 from ._registry import LOSSES, LossSpec
-from ._validation import shared_axes
+from ._validation import expand_shared, shared_axes
 
 __all__ = sorted(FUNCTIONS)
 
@@ -171,7 +171,7 @@ def _run_multi_block(fn, kw, return_grad, *arrays):
     return {"sum": _exactsum.add([], value), "den": [], "correct": 0, "rows": 0, "grads": grads}
 
 
-def _multi_call(spec, fn, a, split_every):
+def _multi_call(spec, fn, a, reduction, split_every):
     """A loss of several differentiable inputs (kind "multi"): the inputs, target and
     reduced inputs broadcast to the first input's shape and chunked like it (whole rows
     for a loss of rows); a reduced input's gradient is summed back to its shape. The
@@ -191,8 +191,7 @@ def _multi_call(spec, fn, a, split_every):
         axes = shared_axes(v.shape, x.shape, name) if name in spec.reduced_inputs else ()
         if axes:
             shared[name] = (axes, v.shape)
-            v = da.broadcast_to(v.reshape(tuple(1 if i in axes else n
-                                                for i, n in enumerate(x.shape))), x.shape)
+            v = expand_shared(v, x.shape, axes)  # (NumPy's functions dispatch to Dask's)
         elif v.shape != x.shape:
             raise ValueError(f"fastloss.dask.{spec.name}: {name} has shape {v.shape}, but {first} "
                              f"has shape {x.shape}")
@@ -212,9 +211,6 @@ def _multi_call(spec, fn, a, split_every):
                                  f"{first} has shape {x.shape}")
             t = t.rechunk(x.chunks)
         arrays["target"] = t
-    reduction = a.pop("reduction")
-    if reduction not in spec.reductions:
-        raise ValueError(f"reduction must be one of {spec.reductions}, got {reduction!r}")
     return_grad = bool(a.pop("return_grad", False))
     kw = dict(a, reduction="none" if reduction == "none" else "sum")
     delayed = {k: v.to_delayed() for k, v in arrays.items()}
@@ -261,11 +257,14 @@ def _call(spec, fn, sig, args, kwargs):
         raise TypeError(f"fastloss.dask.{spec.name}(): {e}") from None
     bound.apply_defaults()
     a = dict(bound.arguments)
+    reduction = a.pop("reduction")
+    split_every = int(a.pop("split_every"))
+    if split_every < 2:
+        raise ValueError(f"split_every must be at least 2, got {split_every}")
+    if reduction not in spec.reductions:
+        raise ValueError(f"reduction must be one of {spec.reductions}, got {reduction!r}")
     if spec.multi_input:
-        split_every = int(a.pop("split_every"))
-        if split_every < 2:
-            raise ValueError(f"split_every must be at least 2, got {split_every}")
-        return _multi_call(spec, fn, a, split_every)
+        return _multi_call(spec, fn, a, reduction, split_every)
     x = da.asarray(a.pop(spec.input_name))
     if x.ndim == 0:
         raise ValueError(f"fastloss.dask.{spec.name}: {spec.input_name} must have at least one axis")
@@ -274,14 +273,8 @@ def _call(spec, fn, sig, args, kwargs):
                          f"(N, C); one unbatched (C,) row is fastloss.{spec.name}'s to take")
     target = a.pop("target", None)
     w = a.pop("sample_weight", None)
-    reduction = a.pop("reduction")
     return_grad = bool(a.pop("return_grad", False))
     want_acc = bool(a.pop("return_accuracy", False))
-    split_every = int(a.pop("split_every"))
-    if split_every < 2:
-        raise ValueError(f"split_every must be at least 2, got {split_every}")
-    if reduction not in spec.reductions:
-        raise ValueError(f"reduction must be one of {spec.reductions}, got {reduction!r}")
     elem = None  # a weight per element (ArrayParam.broadcast): chunked like x below
     for p in spec.array_params:
         v = a.get(p.name)
