@@ -1,6 +1,6 @@
 """The losses of several differentiable inputs (registry kind "multi"), value + every gradient.
 
-    python bench/multi_input.py [--threads 1 2] [--dtype float32]
+    python bench/multi_input.py [--threads 1 2] [--dtype float32] [--cases minibatch big 1e7]
 
 For every such loss in the registry, on a cache-sized minibatch and on a big array:
 fastloss with ``out=`` (a tuple of preallocated gradient buffers) against PyTorch's
@@ -18,14 +18,16 @@ import argparse
 import numpy as np
 
 # (label, shape): one loss per element, or per row of D = 64 features
-SIZES = {"elements": [("minibatch", (64, 64)), ("big", (1000, 1000))],
-         "rows": [("minibatch", (256, 64)), ("big", (16384, 64))]}
+SIZES = {"elements": [("minibatch", (64, 64)), ("big", (1000, 1000)), ("1e7", (10000, 1000))],
+         "rows": [("minibatch", (256, 64)), ("big", (16384, 64)), ("1e7", (156250, 64))]}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--threads", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--dtype", default="float32")
+    ap.add_argument("--cases", nargs="+", default=["minibatch", "big"],
+                    help="of minibatch, big (10**6 elements per array), 1e7")
     args = ap.parse_args()
 
     import torch
@@ -45,6 +47,8 @@ def main() -> None:
           f"{'speed-up':>9}{'x floor':>8}")
     for spec in (s for s in fastloss.REGISTRY.values() if s.multi_input):
         for label, shape in SIZES["rows" if spec.mean_over == "rows" else "elements"]:
+            if label not in args.cases:
+                continue
             arrays = make_arrays(spec, shape, dtype, seed=0)
             bufs = grad_buffers(spec, arrays)
             fn = getattr(fastloss, spec.name)
