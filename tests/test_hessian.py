@@ -622,17 +622,18 @@ def test_logit_losses_extreme_logits(name, dtype):
 
 
 def test_log_cosh_hessian_in_the_tails():
-    d = np.array([-50.0, -20.0, -1.0, -1e-8, 0.0, 1e-8, 0.5, 20.0, 50.0, 300.0])
-    sech2 = 1 / np.cosh(d) ** 2  # (cosh(300)^2 ~ 1e260: no overflow yet)
+    # 354: the largest |d| the kernel's sech^2 reads expm1 at (_vmath.h's FL_LC_CLAMP)
+    d = np.array([-354.0, -50.0, -20.0, -1.0, -1e-8, 0.0, 1e-8, 0.5, 20.0, 50.0, 300.0, 354.0])
+    sech2 = 1 / np.cosh(d) ** 2  # (cosh(354)^2 ~ 5e306: no overflow yet)
     _, _, rh = reference.log_cosh_loss(d, np.zeros_like(d), reduction="none", return_hessian=True)
     np.testing.assert_allclose(rh, sech2, rtol=1e-14)
     _, _, h = fastloss.log_cosh_loss(d, np.zeros_like(d), reduction="none", return_hessian=True)
     assert np.all(h > 0)  # 4 e^-100 at |d| = 50, not 0
     np.testing.assert_allclose(h, rh, rtol=1e-12, atol=0)
-    # d = +-1e308 (beyond cosh's overflow): 0, no NaN
-    _, _, h = fastloss.log_cosh_loss(np.array([1e308, -1e308]), np.zeros(2), reduction="none",
-                                     return_hessian=True)
-    np.testing.assert_array_equal(h, [0.0, 0.0])
+    # beyond the clamp (sech^2 < 1.8e-307) and beyond cosh's overflow: 0, no NaN
+    _, _, h = fastloss.log_cosh_loss(np.array([400.0, 1e308, -1e308, np.inf]), np.zeros(4),
+                                     reduction="none", return_hessian=True)
+    np.testing.assert_array_equal(h, [0.0, 0.0, 0.0, 0.0])
 
 
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])

@@ -24,6 +24,7 @@ cdef extern from "_vmath.h":
         double log_cosh
         double tanh
     fl_lc log_cosh_tanh "fl_log_cosh_tanh"(double d) noexcept nogil
+    double sech2 "fl_sech2"(double d) noexcept nogil
 
 
 # float64 in and out with float32 polynomials inside (_vmathf.h), about 3x
