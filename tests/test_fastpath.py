@@ -39,6 +39,60 @@ def test_fast_equals_general(monkeypatch, spec, shape, dtype):
         assert getattr(fastloss, spec.name)(*arrays, reduction=reduction) == v1
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape", [(1,), (7, 5), (5000,)])
+@pytest.mark.parametrize("spec", [s for s in POINTWISE if s.hessian], ids=lambda s: s.name)
+def test_fast_hessian_equals_general(monkeypatch, spec, shape, dtype):
+    arrays = make_arrays(spec, shape, dtype)
+    fn = getattr(fastloss, spec.name)
+    for reduction in ("mean", "sum"):
+        if reduction not in spec.reductions:
+            continue
+        g1, h1, g2, h2 = (np.empty_like(arrays[0]) for _ in range(4))
+        v1, r1, s1 = fn(*arrays, reduction=reduction, out=(g1, h1))
+        v2, r2, s2 = _general(monkeypatch, spec, *arrays, reduction=reduction, out=(g2, h2))
+        assert r1 is g1 and s1 is h1 and r2 is g2 and s2 is h2
+        assert v1 == v2 and g1.tobytes() == g2.tobytes() and h1.tobytes() == h2.tobytes()
+        v3, r3, s3 = fn(*arrays, reduction=reduction, return_hessian=True)
+        assert v3 == v1 and r3.tobytes() == g1.tobytes() and s3.tobytes() == h1.tobytes()
+        assert r3.shape == s3.shape == g1.shape and r3.dtype == s3.dtype == g1.dtype
+        assert not np.shares_memory(r3, s3)
+    if spec.target == "none":  # (a penalty: no objective's call)
+        return
+    # the boosting objective's call: no value, the same gradient and Hessian
+    g4, h4 = np.empty_like(arrays[0]), np.empty_like(arrays[0])
+    _api.gradient_hessian(spec.name)(*arrays, g4, h4)
+    v5, g5, h5 = _general(monkeypatch, spec, *arrays, reduction="sum", return_hessian=True)
+    assert g4.tobytes() == g5.tobytes() and h4.tobytes() == h5.tobytes()
+
+
+def test_fast_hessian_declines_bad_pairs():
+    """An out= pair the fast path does not take: the general path names the error and
+    writes nothing."""
+    x = np.linspace(-1, 1, 6)
+    y = np.zeros(6)
+    g = np.full(6, 7.0)
+    buf = np.full(12, 7.0)
+    for out, err, match in [((g, g), ValueError, "overlap"),
+                            ((buf[:6], buf[3:9]), ValueError, "overlap"),
+                            ((g, np.empty(5)), ValueError, r"out\[1\]"),
+                            ((g, np.empty(6, np.float32)), TypeError, r"out\[1\]"),
+                            ((g, np.empty(6), np.empty(6)), TypeError, "pair")]:
+        with pytest.raises(err, match=match):
+            fastloss.mse_loss(x, y, out=out)
+        assert np.all(g == 7.0) and np.all(buf == 7.0)
+    with pytest.raises(ValueError, match="pair"):
+        fastloss.mse_loss(x, y, out=g, return_hessian=True)
+    assert np.all(g == 7.0)
+    # a pair overlapping the input: the input is read before it is overwritten
+    v0, g0, h0 = fastloss.mse_loss(x, y, return_hessian=True)
+    xc = x.copy()
+    v, g1, h1 = fastloss.mse_loss(xc, y, out=(xc, np.empty(6)))
+    assert g1 is xc and v == v0 and np.array_equal(g1, g0) and np.array_equal(h1, h0)
+    np.testing.assert_allclose(g0, 2 * x / 6, rtol=1e-15)
+    np.testing.assert_allclose(h0, 2 / 6, rtol=1e-15)
+
+
 def test_signature_is_real():
     import inspect
     sig = inspect.signature(fastloss.huber_loss)
@@ -105,7 +159,7 @@ def test_fast_path_takes_plain_calls_and_declines_the_rest():
     """_fastpath.pointwise answers exactly the plain call and returns None (general
     path) for everything else, so the equality test above compares two paths."""
     spec = fastloss.REGISTRY["mse_loss"]
-    kernels = {np.dtype(np.float32): lambda *a: 6.0}
+    kernels = {np.dtype(np.float32): lambda *a, **kw: 6.0}
     x = np.ones((2, 3), np.float32)
     y = np.ones((2, 3), np.float32)
     out = np.empty_like(x)
@@ -120,6 +174,9 @@ def test_fast_path_takes_plain_calls_and_declines_the_rest():
     assert v == 1.0 and g.shape == x.shape and g.dtype == x.dtype and g is not out
     assert call(reduction="sum") == (6.0, out)
     assert call(out=x) is not None                                    # exact alias: in place
+    h = np.empty_like(x)
+    v, g, hh = call(out=(out, h))
+    assert v == 1.0 and g is out and hh is h
     ro = np.empty_like(x)
     ro.flags.writeable = False
     buf = np.zeros(7, np.float32)
@@ -137,6 +194,12 @@ def test_fast_path_takes_plain_calls_and_declines_the_rest():
         "empty": dict(x=np.empty((0, 3), np.float32), y=np.empty((0, 3), np.float32),
                       out=np.empty((0, 3), np.float32)),
         "overlapping views": dict(x=buf[:6].reshape(2, 3), out=buf[1:].reshape(2, 3)),
+        "pair of one buffer": dict(out=(out, out)),
+        "overlapping pair": dict(out=(buf[:6].reshape(2, 3), buf[1:].reshape(2, 3))),
+        "pair overlapping x": dict(out=(out, buf[:6].reshape(2, 3)),
+                                   x=buf[1:].reshape(2, 3)),
+        "pair with a Fortran buffer": dict(out=(out, np.empty((2, 3), np.float32, order="F"))),
+        "triple": dict(out=(out, h, np.empty_like(x))),
     }
     for why, kw in declined.items():
         assert call(**kw) is None, why

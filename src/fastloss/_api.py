@@ -122,11 +122,12 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
     want_acc = spec.accuracy_option and check_flag("return_accuracy", params["return_accuracy"])
     want_hess = _want_hessian(spec, params)
     if (sample_weight is None and spec.input_range is None and type(return_grad) is bool
-            and not want_acc and not want_hess):
+            and not want_acc and (spec.hessian or not isinstance(out, tuple))):
         args = _default_args(spec, params)
         if args is not None:
             r = _fastpath.pointwise(kernels, x, target, out, return_grad, reduction, n_threads,
-                                    args, spec.reductions)
+                                    args, spec.reductions, want_hess,
+                                    not params.get(_NO_VALUE))
             if r is not None:
                 return r
     x = as_float_input(x, spec.input_name)

@@ -56,15 +56,19 @@ cdef inline bint _plain_out(object out, cnp.PyArray_Descr* dt, int ndim, cnp.npy
 
 
 def pointwise(dict kernels, object x, object target, object out, bint return_grad,
-              object reduction, object n_threads, tuple args, object reductions):
+              object reduction, object n_threads, tuple args, object reductions,
+              bint hessian=False, bint value=True):
     """The common call's result (``value``, or ``(value, grad)`` with ``out`` or
-    ``return_grad``), or None to take the general path.
+    ``return_grad``, or ``(value, grad, hess)`` with ``hessian`` or an ``out``
+    pair), or None to take the general path.
 
     The common call: C-contiguous native float ndarrays of one dtype and shape,
     reduction "mean" or "sum" (and in ``reductions``, the loss's), n > 0,
-    ``out`` None or writable and either x (or target) itself or not overlapping
-    them. ``args`` are the kernel's trailing arguments (the loss parameters,
-    already checked)."""
+    ``out`` None, or a buffer or a pair of buffers (grad, hess), each writable
+    and either x (or target) itself or not overlapping them, the pair not
+    overlapping each other. ``args`` are the kernel's trailing arguments (the
+    loss parameters, already checked); ``value`` False skips the value's math
+    where the Hessian is asked for (the value is then meaningless)."""
     if type(x) is not cnp.ndarray:
         return None
     cdef cnp.ndarray xa = <cnp.ndarray>x
@@ -82,25 +86,48 @@ def pointwise(dict kernels, object x, object target, object out, bint return_gra
     cdef bint mean = reduction == "mean"
     if (not mean and reduction != "sum") or reduction not in reductions:
         return None
-    if out is not None and not _plain_out(out, dt, ndim, dims, xa, target):
+    cdef object h = None
+    if type(out) is tuple:
+        if len(<tuple>out) != 2:
+            return None
+        out, h = out
+        if (not _plain_out(h, dt, ndim, dims, xa, target) or h is out
+                or not _plain_out(out, dt, ndim, dims, xa, target)
+                or _may_overlap(<cnp.ndarray>out, <cnp.ndarray>h, _owns(<cnp.ndarray>out))):
+            return None
+    elif hessian and out is not None:  # a single buffer: the general path names the error
+        return None
+    elif out is not None and not _plain_out(out, dt, ndim, dims, xa, target):
         return None
     nt = resolve_n_threads(n_threads)  # validates (and raises) like the general path
-    if out is None and return_grad:
+    if hessian and h is None:
+        h = cnp.PyArray_EMPTY(ndim, dims, cnp.PyArray_TYPE(xa), 0)
+    if out is None and (return_grad or h is not None):
         out = cnp.PyArray_EMPTY(ndim, dims, cnp.PyArray_TYPE(xa), 0)
     g = out
+    hk = h
     if ndim != 1:  # the kernels take 1-D views
         x = cnp.PyArray_Ravel(xa, cnp.NPY_CORDER)
         if g is not None:
             g = cnp.PyArray_Ravel(<cnp.ndarray>out, cnp.NPY_CORDER)
+        if h is not None:
+            hk = cnp.PyArray_Ravel(<cnp.ndarray>h, cnp.NPY_CORDER)
         if target is not None:
             target = cnp.PyArray_Ravel(<cnp.ndarray>target, cnp.NPY_CORDER)
     cdef double scale = 1.0 / <double>n if mean else 1.0
-    if target is None:
+    if h is not None:
+        if target is None:
+            total = kernel(x, g, None, None, 1, scale, nt, *args, hess=hk, value=value)
+        else:
+            total = kernel(x, target, g, None, None, 1, scale, nt, *args, hess=hk, value=value)
+    elif target is None:
         total = kernel(x, g, None, None, 1, scale, nt, *args)
     else:
         total = kernel(x, target, g, None, None, 1, scale, nt, *args)
-    value = total / <double>n if mean else total
-    return value if out is None else (value, out)
+    result = total / <double>n if mean else total
+    if h is not None:
+        return (result, out, h)
+    return result if out is None else (result, out)
 
 
 cdef Py_ssize_t _scan_labels(const int64_t* t, Py_ssize_t n, int64_t n_classes,
