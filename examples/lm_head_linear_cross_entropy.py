@@ -41,6 +41,7 @@ try:
     import torch.nn.functional as F
 
     import fastloss.torch as flt
+    from fastloss import _linear  # its default block size, for the memory printed below
 except ImportError as exc:
     _missing(exc)
 
@@ -106,7 +107,8 @@ def main(vocab=32000, hidden=256, steps=30, batch=1024, quiet=False):
             print(f"{i + 1:>5}{fused[i]:>15.6f}{plain[i]:>15.6f}")
         print(f"largest loss difference: {np.max(np.abs(fused - plain)):.2e}")
         print(f"time per step: fastloss {t_fused * 1e3:.1f} ms, PyTorch {t_plain * 1e3:.1f} ms")
-        block_mb = min(batch, max(512, (64 << 20) // (vocab * 4))) * vocab * 4 / 2**20
+        rows = max(_linear.MIN_BLOCK_ROWS, _linear.BLOCK_BYTES // (vocab * 4))
+        block_mb = min(batch, rows) * vocab * 4 / 2**20
         print(f"logits PyTorch materialises per step: {logits_mb:.0f} MB (x3: logits, softmax, "
               f"gradient); fastloss holds one block of {block_mb:.0f} MB")
     return {"fused": fused, "plain": plain, "t_fused": t_fused, "t_plain": t_plain,

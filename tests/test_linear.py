@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import fastloss
-from fastloss import reference
+from fastloss import _linear, reference
 from fastloss.testing import check_grad
 
 pytest.importorskip("scipy")  # its BLAS does the products
@@ -96,15 +96,17 @@ def test_gradients_by_finite_differences(wrt):
     check_grad(fn, x, w, t, b, wrt=wrt, rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.parametrize("chunk_size", [128, 64])  # d_input in panels of rows / of features
 @pytest.mark.parametrize("blas_threads", [1, 2])
-def test_bit_identical_for_every_n_threads(blas_threads):
+def test_bit_identical_for_every_n_threads(blas_threads, chunk_size):
     # n_threads runs fastloss's loops; the BLAS keeps its own thread count (held fixed
     # here), which may change the products' last bits (OpenBLAS 1 vs 2 threads does).
     threadpoolctl = pytest.importorskip("threadpoolctl")
     x, w, t, b = make(n=300, h=96, v=70_000 // 96, dtype=np.float32, seed=3)
+    assert _linear._d_input_split(chunk_size, 96)[0] == ("m" if chunk_size == 128 else "n")
     with threadpoolctl.threadpool_limits(limits=blas_threads, user_api="blas"):
         runs = [fastloss.linear_cross_entropy(x, w, t, b, return_grad=True, n_threads=k,
-                                              chunk_size=128, label_smoothing=0.1)
+                                              chunk_size=chunk_size, label_smoothing=0.1)
                 for k in (1, 2, 3)]
     for value, grads in runs[1:]:
         assert value == runs[0][0]

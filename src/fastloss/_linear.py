@@ -38,22 +38,38 @@ _PARAMS = {p.name: p for p in _CE.params}
 
 # Panels of the products, run by fastloss's threads over a single-threaded BLAS
 # (_blas.gemm): columns of the logits block and rows of d_weight (vocabulary
-# entries), columns of d_input (features). Fixed, so the results do not depend
-# on the thread count. Measured at (4096, 256, 32000) float32 on a 2-core
-# AVX-512 Xeon, blocks of 512 rows: the three products take 1.13x (1 thread) and
-# 1.06x (2 threads) the time of three whole-matrix OpenBLAS calls; 512-entry
-# vocabulary panels 1.17x / 1.10x.
-VOCAB_PANEL = 2048
-FEATURE_PANEL = 128
+# entries); d_input's rows or columns (_d_input_split). Fixed by the shapes, so
+# the results do not depend on the thread count. Each BLAS call packs both its
+# operands: a panel of d_input's columns packs the whole (rows, V) block again,
+# a panel of its rows the whole (V, H) weight, so d_input is cut along the
+# dimension whose repacking costs less, into panels of 512. Measured, whole
+# calls at (4096, 256, 32000) float32, 2-core AVX-512 Xeon, 1 / 2 threads, as
+# multiples of three whole-matrix OpenBLAS products: 512-row blocks, 2048-entry
+# vocabulary panels and 128-feature d_input panels 1.28x / 1.31x; 1024-row
+# blocks, 4096-entry panels, d_input in 512-row panels 1.13x / 1.10x (1024
+# features per panel, one for H = 256: 1.10x / 1.47x, one thread idle).
+VOCAB_PANEL = 4096
+D_INPUT_PANEL = 512
 
 #: Default rows of the logits block: at least MIN_BLOCK_ROWS, more while the block
-#: holds at most BLOCK_BYTES. Each block re-reads the weight and rewrites d_weight,
-#: so fewer rows cost bandwidth: at (2048, 1024, 128000) float32, 2 threads, blocks
-#: of 128 rows took 1.48x the time of three whole-matrix products, 512 rows 1.06x,
-#: 1024 rows 1.08x (bench/linear_ce.py's floor). 512 rows of V = 128000 float32 hold
-#: 262 MB, 1/16 of the (8192, V) logits.
-MIN_BLOCK_ROWS = 512
+#: holds at most BLOCK_BYTES. Each block re-reads (and the BLAS repacks) the weight
+#: and rewrites d_weight, so fewer rows cost time: at (2048, 1024, 128000) float32,
+#: 2 threads, blocks of 128 rows took 1.48x the time of three whole-matrix products,
+#: 512 rows 1.06x (bench/linear_ce.py's floor); see the panels above for 1024.
+#: 1024 rows of V = 128000 float32 hold 524 MB, 1/8 of the (8192, V) logits.
+MIN_BLOCK_ROWS = 1024
 BLOCK_BYTES = 64 << 20
+
+
+def _d_input_split(rows: int, features: int) -> tuple[str, int]:
+    """How d_input's product of a block of ``rows`` is cut: along its rows ("m") or
+    features ("n"), whichever repacks the smaller operand (the (features, V)
+    weight or the (rows, V) block), into at least two panels (two threads' work)
+    of at most D_INPUT_PANEL, equal within one. A function of the shape only,
+    never of the thread count."""
+    split, extent = ("m", rows) if features < rows else ("n", features)
+    n_panels = max(2, -(-extent // D_INPUT_PANEL))
+    return split, max(1, -(-extent // n_panels))
 
 
 def _matrix(a: object, name: str) -> np.ndarray:
@@ -145,7 +161,7 @@ def linear_cross_entropy(input, weight, target, bias=None, *, class_weight=None,
     logits z = x W^T + b live in one scratch buffer, where the cross_entropy
     kernel turns them into dl/dz; BLAS products then add the block's share of
     the gradients. Memory beyond the arguments and the gradients: one
-    (chunk_size, V) block (by default 512 rows, or 64 MiB), never the (N, V)
+    (chunk_size, V) block (by default 1024 rows, or 64 MiB), never the (N, V)
     logits.
 
     .. math::
@@ -193,7 +209,7 @@ def linear_cross_entropy(input, weight, target, bias=None, *, class_weight=None,
         Also return the number of rows (not ignored) whose first maximal logit
         is the target.
     chunk_size : int, optional
-        Rows per block. Default: 512, or more while a block holds at most 64 MiB
+        Rows per block. Default: 1024, or more while a block holds at most 64 MiB
         (fewer rows re-read the weight more often and run slower).
         The results do not depend on the thread count; they may change in the
         last bits with chunk_size (the order of the float sums).
@@ -298,7 +314,7 @@ def linear_cross_entropy(input, weight, target, bias=None, *, class_weight=None,
             correct += c
             if want_grad:
                 _blas.gemm(grads[0][r0:r1], z, w, False, False, gscale, 0.0,
-                           "n", FEATURE_PANEL, nt)
+                           *_d_input_split(r1 - r0, x.shape[1]), nt)
                 _blas.gemm(grads[1], z, xb, True, False, gscale, 0.0 if r0 == 0 else 1.0,
                            "m", VOCAB_PANEL, nt)
                 if bias_sums is not None:
