@@ -120,7 +120,7 @@ def child(args):
             if torch is not None and tfn is not None:
                 xs = torch.from_numpy(arrays[0])
                 rest = [torch.from_numpy(a) for a in arrays[1:]]
-                kw = dict(spec.defaults)
+                kw = impls.torch_defaults(spec)
 
                 def run_torch(xs=xs, rest=rest, kw=kw, tfn=tfn, nt=nt):
                     xt = xs.detach().requires_grad_()

@@ -116,6 +116,13 @@ def _np_plain(name):
             "cross_entropy": cross_entropy}.get(name)
 
 
+def torch_defaults(spec):
+    """The default parameters of ``spec`` that its PyTorch function takes too (not
+    fastloss's own, such as BCE-with-logits' label_smoothing)."""
+    own = {p.name for p in spec.params if not p.torch}
+    return {k: v for k, v in spec.defaults.items() if k not in own}
+
+
 def _torch_fn(spec):
     if torch is None or not spec.torch:
         return None
@@ -170,7 +177,7 @@ def implementations(spec, dtype, n_threads: int) -> dict:
 
     tfn = _torch_fn(spec)
     if tfn is not None:
-        kwargs = dict(spec.defaults)
+        kwargs = torch_defaults(spec)
 
         def make_torch(arrays):
             ts = [torch.from_numpy(a) for a in arrays]
