@@ -253,6 +253,11 @@ def test_rowwise_fast_equals_general(monkeypatch, name, shape, dtype):
         calls += [dict(out="buffer"), dict(out="buffer", reduction="sum", n_threads=2)]
     if spec.accuracy_option:
         calls += [dict(return_accuracy=True), dict(return_accuracy=True, return_grad=True)]
+    if spec.hessian:
+        calls += [dict(reduction=r, return_hessian=True) for r in spec.reductions]
+        calls += [dict(out="pair"), dict(out="pair", reduction="none", n_threads=2)]
+        if spec.accuracy_option:
+            calls.append(dict(out="pair", return_accuracy=True))
     if has_ignore:
         calls += [dict(ignore_index=0, return_grad=True), dict(ignore_index=5)]  # t: -100 -> it
     for p in spec.params:
@@ -262,12 +267,21 @@ def test_rowwise_fast_equals_general(monkeypatch, name, shape, dtype):
         fast_kw, general_kw = dict(kw), dict(kw)
         if kw.get("out") == "buffer":
             fast_kw["out"], general_kw["out"] = np.full_like(x, 7), np.full_like(x, 7)
+        if kw.get("out") == "pair":
+            fast_kw["out"] = (np.full_like(x, 7), np.full_like(x, 7))
+            general_kw["out"] = (np.full_like(x, 7), np.full_like(x, 7))
         tk = np.where(t == -100, kw["ignore_index"], t) if "ignore_index" in kw else t
-        fast = getattr(fastloss, name)(x, tk, **fast_kw)
+        with monkeypatch.context() as m:
+            rec = _Recorder(_api.ROWWISE_PLANS[name])
+            m.setitem(_api.ROWWISE_PLANS, name, rec)
+            fast = getattr(fastloss, name)(x, tk, **fast_kw)
+            assert rec.answered == [True], kw  # the plan took it
         general = _rowwise_general(monkeypatch, name, x, tk, **general_kw)
         assert _same(fast, general), kw
-        if "out" in fast_kw:
+        if kw.get("out") == "buffer":
             assert fast[1] is fast_kw["out"]
+        if kw.get("out") == "pair":
+            assert fast[1] is fast_kw["out"][0] and fast[2] is fast_kw["out"][1]
 
 
 class _Recorder:
@@ -292,7 +306,9 @@ def test_rowwise_fast_path_takes_plain_calls_and_declines_the_rest(monkeypatch):
     buf = np.zeros(30, np.float32)
     plain = [dict(), dict(out=np.empty_like(x)), dict(return_grad=True), dict(reduction="sum"),
              dict(reduction="none"), dict(label_smoothing=0.25), dict(ignore_index=-100),
-             dict(return_accuracy=True), dict(n_threads=2)]
+             dict(return_accuracy=True), dict(n_threads=2), dict(return_hessian=True),
+             dict(out=(np.empty_like(x), np.empty_like(x))),
+             dict(out=(x.copy(), np.empty_like(x)), return_hessian=True)]
     for kw in plain:
         fastloss.cross_entropy(x, t, **kw)
         assert rec.answered.pop(), kw
@@ -308,6 +324,12 @@ def test_rowwise_fast_path_takes_plain_calls_and_declines_the_rest(monkeypatch):
         "probability target": dict(t=np.full((6, 4), 0.25, np.float32)),
         "list target": dict(t=t.tolist()),
         "float16 input": dict(x=x.astype(np.float16)),
+        "pair of one buffer": dict(out=(ro, ro)),
+        "Hessian buffer is the input": dict(out=(np.empty_like(x), x)),
+        "overlapping pair": dict(out=(buf[:24].reshape(6, 4), buf[1:25].reshape(6, 4))),
+        "triple": dict(out=(np.empty_like(x), np.empty_like(x), np.empty_like(x))),
+        "single buffer with return_hessian": dict(out=np.empty_like(x), return_hessian=True),
+        "return_hessian not a bool": dict(return_hessian=1),
     }
     for why, kw in declined.items():
         kw = dict(kw)

@@ -598,7 +598,7 @@ def _rowwise_plan(spec: LossSpec, kernels) -> _fastpath.RowwisePlan | None:
         tuple(p.name for p in scalars), tuple(p.default for p in scalars),
         tuple(check_param(p, p.default) for p in scalars), tuple(bounds(p) for p in scalars),
         bool(ignore), ignore[0].default if ignore else None, spec.mean_over != "rows",
-        spec.differentiable)
+        spec.differentiable, bool(spec.hessian))
 
 
 def _make_rowwise(spec: LossSpec):
@@ -613,8 +613,7 @@ def _make_rowwise(spec: LossSpec):
     name = spec.name
 
     def call(a):
-        # The fast path knows no Hessian.
-        r = ROWWISE_PLANS[name](a) if a.get("return_hessian", False) is False else None
+        r = ROWWISE_PLANS[name](a)
         return _rowwise_call(spec, kernels, a) if r is None else r
 
     return _public(spec, call)

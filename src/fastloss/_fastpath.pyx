@@ -155,8 +155,9 @@ cdef class RowwisePlan:
     and no sample_weight; every other parameter its default object, except
     ``ignore_index`` (any int) and float parameters given as floats in their
     bounds; reduction "mean", "sum" or "none"; ``out`` None or plain, writable
-    and apart from the input and target. The class vectors are the loss's
-    fills, built once per C and cached."""
+    and apart from the input and target, or (for a loss with a Hessian) a pair
+    of such buffers apart from each other, as with ``return_hessian=True``. The
+    class vectors are the loss's fills, built once per C and cached."""
 
     cdef dict kernels           # dtype -> the "class" kernel
     cdef tuple vector_names     # per-class vector parameters (must be None)
@@ -170,11 +171,13 @@ cdef class RowwisePlan:
     cdef object ignore_default
     cdef bint count_valid       # "mean" divides by the rows not ignored (else by N)
     cdef bint differentiable
+    cdef bint has_hessian
     cdef dict vectors           # C -> tuple of read-only fill vectors
 
     def __init__(self, dict kernels, str input_name, tuple vector_names, tuple fills,
                  tuple names, tuple defaults, tuple checked, tuple bounds, bint has_ignore,
-                 object ignore_default, bint count_valid, bint differentiable):
+                 object ignore_default, bint count_valid, bint differentiable,
+                 bint has_hessian=False):
         self.kernels = kernels
         self.input_name = input_name
         self.vector_names, self.fills = vector_names, fills
@@ -182,6 +185,7 @@ cdef class RowwisePlan:
         self.has_ignore, self.ignore_default = has_ignore, ignore_default
         self.count_valid = count_valid
         self.differentiable = differentiable
+        self.has_hessian = has_hessian
         self.vectors = {}
 
     cdef tuple _fill_vectors(self, Py_ssize_t C):
@@ -249,15 +253,35 @@ cdef class RowwisePlan:
         if want_acc is not True and want_acc is not False:
             return None
         cdef bint return_grad = False
+        cdef object want_h = False
         out = None
+        h = None
         if self.differentiable:
             out = a["out"]
-            return_grad = out is not None or a["return_grad"] is True
             if a["return_grad"] is not True and a["return_grad"] is not False:
                 return None
-            if out is not None and not _plain_out(out, cnp.PyArray_DESCR(xa), 2,
-                                                  cnp.PyArray_DIMS(xa), xa, target):
+            want_h = a.get("return_hessian", False)
+            if want_h is not True and want_h is not False:
                 return None
+            if type(out) is tuple:  # (grad, hess)
+                if not self.has_hessian or len(<tuple>out) != 2:
+                    return None
+                out, h = out
+                # (a Hessian buffer that is the input: the general path copies the input)
+                if (h is out or h is x or not _plain_out(h, cnp.PyArray_DESCR(xa), 2,
+                                               cnp.PyArray_DIMS(xa), xa, target)
+                        or not _plain_out(out, cnp.PyArray_DESCR(xa), 2,
+                                          cnp.PyArray_DIMS(xa), xa, target)
+                        or _may_overlap(<cnp.ndarray>out, <cnp.ndarray>h,
+                                        _owns(<cnp.ndarray>out))):
+                    return None
+                want_h = True
+            elif want_h is True and (out is not None or not self.has_hessian):
+                return None  # the general path names the error
+            elif out is not None and not _plain_out(out, cnp.PyArray_DESCR(xa), 2,
+                                                    cnp.PyArray_DIMS(xa), xa, target):
+                return None
+            return_grad = out is not None or a["return_grad"] is True or want_h is True
         cdef int64_t ignore = -1
         if self.has_ignore:
             iv = a["ignore_index"]
@@ -274,6 +298,8 @@ cdef class RowwisePlan:
             return None  # the general path names the label
         nt = resolve_n_threads(a["n_threads"])  # validates (and raises) like the general path
         cdef double denom = <double>valid if self.count_valid else <double>N
+        if want_h is True and h is None:
+            h = cnp.PyArray_EMPTY(2, cnp.PyArray_DIMS(xa), cnp.PyArray_TYPE(xa), 0)
         if return_grad and out is None:
             out = cnp.PyArray_EMPTY(2, cnp.PyArray_DIMS(xa), cnp.PyArray_TYPE(xa), 0)
         loss_out = None
@@ -281,14 +307,20 @@ cdef class RowwisePlan:
             loss_out = cnp.PyArray_ZEROS(1, <cnp.npy_intp*>&N, cnp.PyArray_TYPE(xa), 0)
         cdef bint mean = reduction == "mean"
         cdef double gscale = (1.0 / denom if denom else 0.0) if mean else 1.0
-        total, correct = kernel(x, target, ignore, out, loss_out, None, gscale, nt,
-                                *self._fill_vectors(C), *params)
+        if h is None:
+            total, correct = kernel(x, target, ignore, out, loss_out, None, gscale, nt,
+                                    *self._fill_vectors(C), *params)
+        else:
+            total, correct = kernel(x, target, ignore, out, loss_out, None, gscale, nt,
+                                    *self._fill_vectors(C), *params, hess=h)
         if loss_out is not None:
             value = loss_out
         elif mean:
             value = total / denom if denom else float("nan")
         else:
             value = total
+        if h is not None:
+            return ((value, out, h, int(correct)) if want_acc else (value, out, h))
         if return_grad:
             return ((value, out, int(correct)) if want_acc else (value, out))
         return (value, int(correct)) if want_acc else value
