@@ -354,3 +354,119 @@ def test_rowwise_fast_path_takes_plain_calls_and_declines_the_rest(monkeypatch):
     # every row ignored: "mean" is NaN with a zero gradient, as the general path
     v, g = fastloss.cross_entropy(x, np.full(6, -100), return_grad=True)
     assert rec.answered.pop() and np.isnan(v) and not g.any()
+
+
+MULTI = [s for s in fastloss.REGISTRY.values() if s.kind == "multi"]
+
+
+def _multi_general(monkeypatch, name, *args, **kw):
+    with monkeypatch.context() as m:
+        m.setitem(_api.MULTI_PLANS, name, lambda a: None)
+        return getattr(fastloss, name)(*args, **kw)
+
+
+def _multi_shapes(spec):
+    # rows: (N, D); elements: 1-D, 2-D, and (for the shared layout) below, at and past
+    # one 1024-element row, so that both of its kernel calls run
+    if spec.mean_over == "rows":
+        return [(1, 1), (5, 3), (700, 9)]
+    return [(1,), (7, 5), (1024,), (3, 1100)]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("spec", MULTI, ids=lambda s: s.name)
+def test_multi_fast_equals_general(monkeypatch, spec, dtype):
+    fn = getattr(fastloss, spec.name)
+    n_in = len(spec.inputs)
+    floats = {p.name: float(p.examples[0]) for p in spec.params if p.type is float and p.examples}
+    calls = [dict(reduction=r) for r in spec.reductions]
+    calls += [dict(reduction=r, return_grad=True) for r in spec.reductions]
+    calls += [dict(out="tuple"), dict(out="tuple", reduction="sum", n_threads=2),
+              dict(return_grad=True, **floats)]
+    for shape in _multi_shapes(spec):
+        arrays = make_arrays(spec, shape, dtype, seed=sum(shape))
+        for kw in calls:
+            fast_kw, general_kw = dict(kw), dict(kw)
+            if kw.get("out") == "tuple":
+                fast_kw["out"] = tuple(np.full_like(arrays[0], 7) for _ in range(n_in))
+                general_kw["out"] = tuple(np.full_like(arrays[0], 7) for _ in range(n_in))
+            with monkeypatch.context() as m:
+                rec = _Recorder(_api.MULTI_PLANS[spec.name])
+                m.setitem(_api.MULTI_PLANS, spec.name, rec)
+                fast = fn(*arrays, **fast_kw)
+                assert rec.answered == [True], (shape, kw)
+            general = _multi_general(monkeypatch, spec.name, *arrays, **general_kw)
+            assert _same(fast, general), (shape, kw)
+            if "out" in fast_kw:
+                assert all(g is b for g, b in zip(fast[1], fast_kw["out"]))
+
+
+def test_multi_fast_path_declines_the_rest(monkeypatch):
+    """Anything but the plain call goes to the general path (which names the errors),
+    and a declined call writes nothing."""
+    rec = {}
+    for spec in MULTI:
+        rec[spec.name] = _Recorder(_api.MULTI_PLANS[spec.name])
+        monkeypatch.setitem(_api.MULTI_PLANS, spec.name, rec[spec.name])
+    rng = np.random.default_rng(2)
+    a, p, n = (rng.standard_normal((6, 4)) for _ in range(3))
+    x, v = rng.standard_normal((3, 5)), rng.random((3, 5)) + 0.1
+    buf = np.zeros(40)
+    taken = [("triplet_margin_loss", (a, p, n), {}),
+             ("cosine_embedding_loss", (a, p, np.array([1, -1, 1, 1, -1, 1])), {}),
+             ("cosine_embedding_loss", (a, p, np.ones(6, np.float32)), {}),
+             ("gaussian_nll_loss", (x, x + 1, v), {}),
+             ("margin_ranking_loss", (x, x.copy(), np.ones((3, 5))), {"margin": 0.5})]
+    for name, args, kw in taken:
+        getattr(fastloss, name)(*args, **kw)
+        assert rec[name].answered.pop() is True, (name, kw)
+    declined = {
+        "unbatched row": ("triplet_margin_loss", (a[0], p[0], n[0]), {}),
+        "F-ordered input": ("triplet_margin_loss", (np.asfortranarray(a), p, n), {}),
+        "list input": ("triplet_margin_loss", (a.tolist(), p, n), {}),
+        "float32 positive": ("triplet_margin_loss", (a, p.astype(np.float32), n), {}),
+        "swap": ("triplet_margin_loss", (a, p, n), {"swap": True}),
+        "int margin": ("triplet_margin_loss", (a, p, n), {"margin": 2}),
+        "infinite p": ("triplet_margin_loss", (a, p, n), {"p": np.inf}),
+        "bool labels": ("cosine_embedding_loss", (a, p, np.ones(6, bool)), {}),
+        "var shared": ("gaussian_nll_loss", (x, x, v[:, :1].copy()), {}),
+        "var a float": ("gaussian_nll_loss", (x, x, 0.5), {}),
+        "target broadcast": ("gaussian_nll_loss", (x, x[:1].copy(), v), {}),
+        "negative var": ("gaussian_nll_loss", (x, x, -v), {}),
+        "full": ("gaussian_nll_loss", (x, x, v), {"full": True}),
+        "empty": ("margin_ranking_loss", (np.empty(0), np.empty(0), np.empty(0)), {}),
+        "0-d": ("margin_ranking_loss", (np.array(1.0), np.array(2.0), np.array(1.0)), {}),
+        "bad reduction": ("margin_ranking_loss", (x, x, np.ones((3, 5))), {"reduction": "avg"}),
+        "return_grad 1": ("margin_ranking_loss", (x, x, np.ones((3, 5))), {"return_grad": 1}),
+        "out of one": ("margin_ranking_loss", (x, x, np.ones((3, 5))), {"out": (np.empty((3, 5)),)}),
+        "out is an input": ("margin_ranking_loss", (x.copy(), x, np.ones((3, 5))),
+                            {"out": "input"}),
+        "out overlapping out": ("margin_ranking_loss", (x, x, np.ones((3, 5))),
+                                {"out": (buf[:15].reshape(3, 5), buf[1:16].reshape(3, 5))}),
+        "read-only out": ("margin_ranking_loss", (x, x, np.ones((3, 5))), {"out": "read-only"}),
+    }
+    for why, (name, args, kw) in declined.items():
+        kw = dict(kw)
+        if kw.get("out") == "input":
+            kw["out"] = (args[0], np.empty_like(args[0]))
+        if kw.get("out") == "read-only":
+            ro = np.empty((3, 5))
+            ro.flags.writeable = False
+            kw["out"] = (ro, np.empty((3, 5)))
+        try:
+            getattr(fastloss, name)(*args, **kw)
+        except (TypeError, ValueError):
+            pass
+        assert rec[name].answered.pop() is False, why
+    # a negative var is named by the general path, and out= is left as it was
+    outs = (np.full((3, 5), 7.0), np.full((3, 5), 7.0))
+    with pytest.raises(ValueError, match=r"var\[0, 0\]"):
+        fastloss.gaussian_nll_loss(x, x, -v, out=outs)
+    assert all((o == 7.0).all() for o in outs)
+    with pytest.raises(ValueError, match="n_threads"):
+        fastloss.margin_ranking_loss(x, x, np.ones((3, 5)), n_threads=0)
+    # an input that is its own gradient's buffer: the general path copies it first
+    expect = fastloss.margin_ranking_loss(x, -x, np.ones((3, 5)), return_grad=True)
+    xc = x.copy()
+    got = fastloss.margin_ranking_loss(xc, -x, np.ones((3, 5)), out=(xc, np.empty((3, 5))))
+    assert _same(got[0], expect[0]) and _same(got[1][0], expect[1][0]) and got[1][0] is xc

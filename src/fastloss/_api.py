@@ -578,11 +578,9 @@ def _make_pointwise(spec: LossSpec):
     ))
 
 
-def _rowwise_plan(spec: LossSpec, kernels) -> _fastpath.RowwisePlan | None:
-    """The C fast path of a row-wise loss's common call (class-index targets)."""
-    if "class" not in spec.kernels or spec.binary_input or any(a.required for a in spec.array_params):
-        return None
-    scalars = [p for p in spec.params if p.name != "ignore_index"]
+def _plan_params(params) -> tuple[tuple, tuple, tuple, tuple]:
+    """A fast path's view of scalar parameters: names, default objects, checked defaults,
+    and (low, high, low_open, high_open) of the float ones (None: only the default)."""
     inf = math.inf
 
     def bounds(p):
@@ -591,12 +589,20 @@ def _rowwise_plan(spec: LossSpec, kernels) -> _fastpath.RowwisePlan | None:
         return (-inf if p.low is None else float(p.low), inf if p.high is None else float(p.high),
                 p.low_open, p.high_open)
 
+    return (tuple(p.name for p in params), tuple(p.default for p in params),
+            tuple(check_param(p, p.default) for p in params), tuple(bounds(p) for p in params))
+
+
+def _rowwise_plan(spec: LossSpec, kernels) -> _fastpath.RowwisePlan | None:
+    """The C fast path of a row-wise loss's common call (class-index targets)."""
+    if "class" not in spec.kernels or spec.binary_input or any(a.required for a in spec.array_params):
+        return None
+    scalars = [p for p in spec.params if p.name != "ignore_index"]
     ignore = [p for p in spec.params if p.name == "ignore_index"]
     return _fastpath.RowwisePlan(
         {dt: kernels["class", dt] for dt in _SUFFIX}, spec.input_name,
         spec.array_param_names, tuple(float(a.fill) for a in spec.array_params),
-        tuple(p.name for p in scalars), tuple(p.default for p in scalars),
-        tuple(check_param(p, p.default) for p in scalars), tuple(bounds(p) for p in scalars),
+        *_plan_params(scalars),
         bool(ignore), ignore[0].default if ignore else None, spec.mean_over != "rows",
         spec.differentiable, bool(spec.hessian))
 
@@ -653,6 +659,9 @@ KERNELS: dict[str, dict[tuple[str, Any], Any]] = {}
 #: name -> the row-wise fast path (tests swap in one that always declines).
 ROWWISE_PLANS: dict[str, _fastpath.RowwisePlan] = {}
 
+#: name -> the fast path of a loss of several inputs (likewise).
+MULTI_PLANS: dict[str, _fastpath.MultiPlan] = {}
+
 
 #: name -> the public function's body, taking every argument by name in one dict.
 CALLS: dict[str, Callable[[dict[str, Any]], Any]] = {}
@@ -663,7 +672,21 @@ _DEFAULTS: dict[str, dict[str, Any]] = {}
 def _make_multi(spec: LossSpec):
     kernel = getattr(_dispatch.load("_multi"), spec.name)
     kernels = {np.dtype(np.float32): kernel["float"], np.dtype(np.float64): kernel["double"]}
-    return _public(spec, lambda a: _multi_call(spec, kernels, a))
+    layout = (_fastpath.Layout.ROWS if spec.mean_over == "rows" else
+              _fastpath.Layout.SHARED if spec.reduced_inputs else _fastpath.Layout.FLAT)
+    plan = _fastpath.MultiPlan(
+        kernels, spec.arrays, tuple(n in spec.inputs for n in spec.arrays),
+        tuple(n in spec.reduced_inputs for n in spec.arrays),
+        tuple(n in spec.nonnegative for n in spec.arrays), layout,
+        spec.arrays.index("target") if spec.target == "row_label" else -1,
+        *_plan_params(spec.params), spec.reductions)
+    MULTI_PLANS[spec.name] = plan
+
+    def call(a):
+        r = MULTI_PLANS[spec.name](a)
+        return _multi_call(spec, kernels, a) if r is None else r
+
+    return _public(spec, call)
 
 
 _FACTORIES = {"pointwise": _make_pointwise, "rowwise": _make_rowwise, "multi": _make_multi}

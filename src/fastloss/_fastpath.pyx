@@ -146,6 +146,30 @@ cdef Py_ssize_t _scan_labels(const int64_t* t, Py_ssize_t n, int64_t n_classes,
     return -1 if bad else valid
 
 
+cdef object _scalar_params(dict a, tuple names, tuple defaults, tuple checked, tuple bounds):
+    """A kernel's scalar arguments: each parameter's checked default where it is given as
+    its default object, a float in its bounds (finite) as given; else None (decline)."""
+    cdef Py_ssize_t i
+    cdef double v, lo, hi
+    values = None
+    for i in range(len(names)):
+        given = a[names[i]]
+        if given is defaults[i]:
+            continue
+        b = bounds[i]
+        if b is None or type(given) is not float:
+            return None
+        v = <double>given
+        lo, hi = b[0], b[1]
+        if (not (v >= lo and v <= hi) or (b[2] and v == lo) or (b[3] and v == hi)
+                or v - v != 0.0):
+            return None  # NaN and infinities too
+        if values is None:
+            values = list(checked)
+        values[i] = v
+    return checked if values is None else tuple(values)
+
+
 cdef class RowwisePlan:
     """The row-wise fast path of one loss: ``plan(a)`` answers the common call
     (``a``: the public function's arguments by name) or returns None.
@@ -203,25 +227,7 @@ cdef class RowwisePlan:
         return <tuple>v
 
     cdef object _params(self, dict a):
-        """The kernel's scalar arguments, or None to decline."""
-        cdef Py_ssize_t i
-        cdef double v, lo, hi
-        values = None
-        for i in range(len(self.names)):
-            given = a[self.names[i]]
-            if given is self.defaults[i]:
-                continue
-            b = self.bounds[i]
-            if b is None or type(given) is not float:
-                return None
-            v = <double>given
-            lo, hi = b[0], b[1]
-            if not (v >= lo and v <= hi) or (b[2] and v == lo) or (b[3] and v == hi):
-                return None  # NaN too
-            if values is None:
-                values = list(self.checked)
-            values[i] = v
-        return self.checked if values is None else tuple(values)
+        return _scalar_params(a, self.names, self.defaults, self.checked, self.bounds)
 
     def __call__(self, dict a):
         x = a[self.input_name]
@@ -324,3 +330,184 @@ cdef class RowwisePlan:
         if return_grad:
             return ((value, out, int(correct)) if want_acc else (value, out))
         return (value, int(correct)) if want_acc else value
+
+
+cdef bint _apart(object buf, list arrays):
+    # buf shares no memory with any of the arrays (not even as the same array).
+    cdef bint own = _owns(<cnp.ndarray>buf)
+    for arr in arrays:
+        if buf is arr:
+            return False
+        if not (own and _owns(<cnp.ndarray>arr)) and _may_share_memory(buf, arr):
+            return False
+    return True
+
+
+cdef bint _has_negative(cnp.ndarray v) noexcept:
+    # Any entry < 0 (a NaN is not), of a C-contiguous float32 or float64 array.
+    cdef Py_ssize_t i, n = cnp.PyArray_SIZE(v)
+    cdef const float* f
+    cdef const double* d
+    cdef bint neg = False
+    if cnp.PyArray_TYPE(v) == cnp.NPY_FLOAT32:
+        f = <const float*>cnp.PyArray_DATA(v)
+        with nogil:
+            for i in range(n):
+                neg |= f[i] < 0
+    else:
+        d = <const double*>cnp.PyArray_DATA(v)
+        with nogil:
+            for i in range(n):
+                neg |= d[i] < 0
+    return neg
+
+
+# How a loss of several inputs lays its arrays out for its kernel (_api._multi_call).
+cpdef enum Layout:
+    FLAT = 0        # every array flat (elements)
+    ROWS = 1        # (N, D) inputs, (N,) float64 labels and losses
+    SHARED = 2      # (A, 1, 1024) rows and an (A, 1, rest) one; reduced inputs (A, 1024)
+
+# The row labels' dtypes the fast path converts to float64 itself.
+_LABEL_TYPES = (cnp.NPY_FLOAT64, cnp.NPY_FLOAT32, cnp.NPY_INT64, cnp.NPY_INT32)
+
+# Elements per row of the SHARED layout (_api._SHARED_ROW).
+cdef Py_ssize_t SHARED_ROW = 1024
+
+
+cdef class MultiPlan:
+    """The fast path of a loss of several inputs: ``plan(a)`` answers the common call or
+    returns None (the general path, ``_api._multi_call``, then validates and raises).
+
+    The common call: every array an exact C-contiguous native ndarray of the first
+    input's float dtype and shape (N > 0 rows of D > 0 for a row-wise loss, whose
+    labels are a float64 (N,) array), n > 0 elements, a reduced input of the full
+    shape (gaussian_nll_loss's var, checked >= 0), parameters as their default objects
+    or finite floats in their bounds, reduction "mean", "sum" or "none", no
+    Hessian, and ``out`` None or a tuple of plain writable buffers, one per input,
+    apart from every array and from each other. The kernel calls and views are the
+    general path's, so the bits are too."""
+
+    cdef dict kernels        # dtype -> kernel
+    cdef tuple names         # the array arguments, in order
+    cdef tuple grad_of       # per array: gets a gradient (an input)
+    cdef tuple reduced       # per array: a reduced input (its (A, B) view)
+    cdef tuple nonneg        # per array: checked >= 0
+    cdef int layout
+    cdef int label           # index of a row-wise loss's float64 labels, else -1
+    cdef tuple pnames, defaults, checked, bounds
+    cdef tuple reductions
+
+    def __init__(self, dict kernels, tuple names, tuple grad_of, tuple reduced, tuple nonneg,
+                 int layout, int label, tuple pnames, tuple defaults, tuple checked,
+                 tuple bounds, tuple reductions):
+        self.kernels = kernels
+        self.names, self.grad_of, self.reduced, self.nonneg = names, grad_of, reduced, nonneg
+        self.layout, self.label = layout, label
+        self.pnames, self.defaults, self.checked, self.bounds = pnames, defaults, checked, bounds
+        self.reductions = reductions
+
+    cdef object _view(self, object arr, Py_ssize_t i, Py_ssize_t start, Py_ssize_t rows,
+                      Py_ssize_t width):
+        # Array i's view for one SHARED call: elements [start, start + rows * width).
+        flat = cnp.PyArray_Ravel(<cnp.ndarray>arr, cnp.NPY_CORDER)[start:start + rows * width]
+        if self.reduced[i]:
+            return flat.reshape((rows, width))
+        return flat.reshape((rows, 1, width))
+
+    def __call__(self, dict a):
+        cdef Py_ssize_t i, k, n_arrays = len(self.names)
+        x = a[self.names[0]]
+        if type(x) is not cnp.ndarray:
+            return None
+        cdef cnp.ndarray xa = <cnp.ndarray>x
+        cdef cnp.PyArray_Descr* dt = cnp.PyArray_DESCR(xa)
+        kernel = self.kernels.get(<object>dt)
+        if kernel is None or not cnp.PyArray_ISCARRAY_RO(xa):
+            return None
+        cdef int ndim = cnp.PyArray_NDIM(xa)
+        cdef cnp.npy_intp* dims = cnp.PyArray_DIMS(xa)
+        cdef Py_ssize_t n = cnp.PyArray_SIZE(xa)
+        if n == 0 or ndim == 0 or (self.layout == ROWS and ndim != 2):
+            return None
+        cdef Py_ssize_t n_values = dims[0] if self.layout == ROWS else n
+        arrays = [x]
+        for i in range(1, n_arrays):
+            arr = a[self.names[i]]
+            if i == self.label:  # float64 labels, as the general path converts them
+                if (type(arr) is not cnp.ndarray
+                        or cnp.PyArray_TYPE(<cnp.ndarray>arr) not in _LABEL_TYPES
+                        or not cnp.PyArray_ISNOTSWAPPED(<cnp.ndarray>arr)
+                        or cnp.PyArray_NDIM(<cnp.ndarray>arr) != 1
+                        or cnp.PyArray_DIM(<cnp.ndarray>arr, 0) != dims[0]
+                        or not cnp.PyArray_ISCARRAY_RO(<cnp.ndarray>arr)):
+                    return None
+                if cnp.PyArray_TYPE(<cnp.ndarray>arr) != cnp.NPY_FLOAT64:
+                    arr = cnp.PyArray_Cast(<cnp.ndarray>arr, cnp.NPY_FLOAT64)
+            elif not _plain(arr, dt, ndim, dims):
+                return None
+            arrays.append(arr)
+        for i in range(n_arrays):
+            if self.nonneg[i] and _has_negative(<cnp.ndarray>arrays[i]):
+                return None  # the general path names the entry
+        params = _scalar_params(a, self.pnames, self.defaults, self.checked, self.bounds)
+        if params is None:
+            return None
+        reduction = a["reduction"]
+        if reduction not in self.reductions:
+            return None
+        rg = a["return_grad"]
+        if (rg is not True and rg is not False) or a.get("return_hessian", False) is not False:
+            return None
+        out = a["out"]
+        cdef Py_ssize_t n_inputs = sum(self.grad_of)
+        grads = None
+        if out is not None:
+            if type(out) is not tuple or len(<tuple>out) != n_inputs:
+                return None
+            grads = list(<tuple>out)
+            for k in range(n_inputs):
+                if (not _plain(grads[k], dt, ndim, dims)
+                        or not cnp.PyArray_ISWRITEABLE(<cnp.ndarray>grads[k])
+                        or not _apart(grads[k], arrays + grads[:k])):
+                    return None
+        nt = resolve_n_threads(a["n_threads"])  # validates (and raises) like the general path
+        if grads is None and rg:
+            grads = [cnp.PyArray_EMPTY(ndim, dims, cnp.PyArray_TYPE(xa), 0)
+                     for k in range(n_inputs)]
+        loss_out = None
+        if reduction == "none":
+            loss_out = cnp.PyArray_EMPTY(1 if self.layout == ROWS else ndim, dims,
+                                         cnp.PyArray_TYPE(xa), 0)
+        cdef double gscale = 1.0 / <double>n_values if reduction == "mean" else 1.0
+        cdef list kg = [None] * n_inputs if grads is None else grads
+        cdef Py_ssize_t q, r
+        total = 0.0
+        if self.layout == ROWS:
+            total = kernel(*arrays, *kg, loss_out, gscale, nt, *params)
+        elif self.layout == FLAT:
+            total = kernel(*[cnp.PyArray_Ravel(<cnp.ndarray>v, cnp.NPY_CORDER) for v in arrays],
+                           *[None if g is None else cnp.PyArray_Ravel(<cnp.ndarray>g, cnp.NPY_CORDER)
+                             for g in kg],
+                           None if loss_out is None
+                           else cnp.PyArray_Ravel(<cnp.ndarray>loss_out, cnp.NPY_CORDER),
+                           gscale, nt, *params)
+        else:  # SHARED: the general path's two calls, in its order
+            q, r = divmod(n, SHARED_ROW)
+            gi = [i for i in range(n_arrays) if self.grad_of[i]]
+            for start, rows, width in ((0, q, SHARED_ROW), (q * SHARED_ROW, 1, r)):
+                if rows == 0 or width == 0:
+                    continue
+                total += kernel(
+                    *[self._view(arrays[i], i, start, rows, width) for i in range(n_arrays)],
+                    *[None if kg[k] is None else self._view(kg[k], gi[k], start, rows, width)
+                      for k in range(n_inputs)],
+                    None if loss_out is None else self._view(loss_out, 0, start, rows, width),
+                    gscale, nt, *params)
+        if reduction == "none":
+            value = loss_out
+        elif reduction == "mean":
+            value = total / <double>n_values
+        else:
+            value = total
+        return value if grads is None else (value, tuple(grads))
