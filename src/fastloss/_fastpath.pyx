@@ -55,6 +55,18 @@ cdef inline bint _plain_out(object out, cnp.PyArray_Descr* dt, int ndim, cnp.npy
     return b is None or not _may_overlap(<cnp.ndarray>out, <cnp.ndarray>b, own_out)
 
 
+cdef inline bint _plain_pair(tuple out, cnp.PyArray_Descr* dt, int ndim, cnp.npy_intp* dims,
+                             cnp.ndarray a, object b, bint hess_apart_from_a):
+    # out = (grad, hess): two plain writable buffers, each a (or b) itself or apart from
+    # them (hess_apart_from_a: the Hessian's never a), and apart from each other.
+    if len(out) != 2:
+        return False
+    g, h = out
+    return (h is not g and not (hess_apart_from_a and h is a)
+            and _plain_out(g, dt, ndim, dims, a, b) and _plain_out(h, dt, ndim, dims, a, b)
+            and not _may_overlap(<cnp.ndarray>g, <cnp.ndarray>h, _owns(<cnp.ndarray>g)))
+
+
 def pointwise(dict kernels, object x, object target, object out, bint return_grad,
               object reduction, object n_threads, tuple args, object reductions,
               bint hessian=False, bint value=True):
@@ -88,13 +100,9 @@ def pointwise(dict kernels, object x, object target, object out, bint return_gra
         return None
     cdef object h = None
     if type(out) is tuple:
-        if len(<tuple>out) != 2:
+        if not _plain_pair(<tuple>out, dt, ndim, dims, xa, target, False):
             return None
         out, h = out
-        if (not _plain_out(h, dt, ndim, dims, xa, target) or h is out
-                or not _plain_out(out, dt, ndim, dims, xa, target)
-                or _may_overlap(<cnp.ndarray>out, <cnp.ndarray>h, _owns(<cnp.ndarray>out))):
-            return None
     elif hessian and out is not None:  # a single buffer: the general path names the error
         return None
     elif out is not None and not _plain_out(out, dt, ndim, dims, xa, target):
@@ -270,17 +278,13 @@ cdef class RowwisePlan:
             if want_h is not True and want_h is not False:
                 return None
             if type(out) is tuple:  # (grad, hess)
-                if not self.has_hessian or len(<tuple>out) != 2:
+                # (a Hessian buffer that is the input: the general path copies the input,
+                # which a row's Hessian would overwrite before the row is read again)
+                if not self.has_hessian or not _plain_pair(
+                        <tuple>out, cnp.PyArray_DESCR(xa), 2, cnp.PyArray_DIMS(xa), xa, target,
+                        True):
                     return None
                 out, h = out
-                # (a Hessian buffer that is the input: the general path copies the input)
-                if (h is out or h is x or not _plain_out(h, cnp.PyArray_DESCR(xa), 2,
-                                               cnp.PyArray_DIMS(xa), xa, target)
-                        or not _plain_out(out, cnp.PyArray_DESCR(xa), 2,
-                                          cnp.PyArray_DIMS(xa), xa, target)
-                        or _may_overlap(<cnp.ndarray>out, <cnp.ndarray>h,
-                                        _owns(<cnp.ndarray>out))):
-                    return None
                 want_h = True
             elif want_h is True and (out is not None or not self.has_hessian):
                 return None  # the general path names the error
