@@ -194,17 +194,26 @@ cdef inline double _neg_log_p(double logS, double m, double zy, double S,
 cdef inline void _softmax_end(double a, double b, double V, double cst, double gs,
                               double m, double zy, double S, double So, double lin,
                               const double* v, Py_ssize_t y, bint grad,
-                              double* loss, double* r, double* gy) noexcept nogil:
+                              double* loss, double* r, double* gy, bint one_row) noexcept nogil:
     # The end of a softmax row from its sums, for the row path and the 8-row tile
     # alike (one definition of the formulas; the two differ only in how they sum):
     # the loss; if grad, r, the factor of every stored exp e_j in the gradient
     # (g_j = r e_j - gs b v_j), and gy, the target's entry a (p_y - 1) +
     # b (V p_y - v_y), with p_y - 1 = -So / S: in double and without the
     # cancellation of p_y - 1 where p_y ~ 1.
-    cdef double logS = log(S)
-    cdef double l = where(a != 0, a * _neg_log_p(logS, m, zy, S, So), 0.0 * logS)
-    if b != 0:
-        l = l + b * (V * logS + lin)
+    cdef double logS, l
+    if one_row and a != 0 and b == 0:
+        # The row path's scalar end computes only the side of _neg_log_p's choice it
+        # takes (the same bits; the tile's vector lanes need both).
+        if So <= 0.5 * S:
+            l = a * log1p(So / (S - So))
+        else:
+            l = a * (log(S) + (m - zy))
+    else:
+        logS = log(S)
+        l = where(a != 0, a * _neg_log_p(logS, m, zy, S, So), 0.0 * logS)
+        if b != 0:
+            l = l + b * (V * logS + lin)
     loss[0] = l + cst
     if grad:
         r[0] = gs * (a + b * V) / S
@@ -267,7 +276,7 @@ cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_s
         S = _exp_sums(x, cs, C, m, y, g, &So, True)
     else:
         S = _exp_sums(x, cs, C, m, y, g, &So, False)
-    _softmax_end(a, b, V, cst, gs, m, zy, S, So, lin, v, y, g != NULL, &loss, &r, &gy)
+    _softmax_end(a, b, V, cst, gs, m, zy, S, So, lin, v, y, g != NULL, &loss, &r, &gy, True)
     if h != NULL:
         ey = g[y]
         _softmax_grad_hess(g, h, C, r, S, v if b != 0 else NULL, NULL, gs, 0.0, b)
@@ -417,7 +426,7 @@ cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t c
         _rows8_exps(x, rs, cs, C, yr, t, m, zy, S, So, correct, b, v, lin, False)
     for k in range(8):
         _softmax_end(a[k], b, V, cst, gs[k], m[k], zy[k], S[k], So[k], lin[k], v, yr[k],
-                     g != NULL, &loss[k], &rr[k], &gy[k])
+                     g != NULL, &loss[k], &rr[k], &gy[k], False)
     if g == NULL:
         return
     if h != NULL:  # as _softmax_hess, on the tile
