@@ -48,8 +48,7 @@ from fastloss.boosting import lightgbm_objective, xgboost_objective  # noqa: E40
 
 BCE = "binary_cross_entropy_with_logits"
 HESSIAN_LOSSES = ("mse_loss", "huber_loss", "log_cosh_loss", "poisson_nll_loss", BCE,
-                  "sigmoid_focal_loss",
-                  "cross_entropy")
+                  "sigmoid_focal_loss", "cross_entropy")
 OBJECTIVE_IMPLS = ("fastloss-xgboost", "fastloss-lightgbm", "fastloss-kernel", "numpy",
                    "sklearn")
 ROUNDS_IMPLS = ("fastloss", "numpy", "builtin")

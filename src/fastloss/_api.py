@@ -677,7 +677,7 @@ def _make_multi(spec: LossSpec):
     plan = _fastpath.MultiPlan(
         kernels, spec.arrays, tuple(n in spec.inputs for n in spec.arrays),
         tuple(n in spec.reduced_inputs for n in spec.arrays),
-        tuple(n in spec.nonnegative for n in spec.arrays), layout,
+        tuple(n in spec.nonnegative for n in spec.arrays), layout, _SHARED_ROW,
         spec.arrays.index("target") if spec.target == "row_label" else -1,
         *_plan_params(spec.params), spec.reductions)
     MULTI_PLANS[spec.name] = plan

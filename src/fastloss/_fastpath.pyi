@@ -29,7 +29,8 @@ class Layout(enum.IntEnum):
 class MultiPlan:
     def __init__(self, kernels: dict[Any, Any], names: tuple[str, ...],
                  grad_of: tuple[bool, ...], reduced: tuple[bool, ...], nonneg: tuple[bool, ...],
-                 layout: int, label: int, pnames: tuple[str, ...], defaults: tuple[Any, ...],
+                 layout: int, row: int, label: int, pnames: tuple[str, ...],
+                 defaults: tuple[Any, ...],
                  checked: tuple[Any, ...], bounds: tuple[Any, ...],
                  reductions: tuple[str, ...]) -> None: ...
     def __call__(self, a: dict[str, Any]) -> Any: ...

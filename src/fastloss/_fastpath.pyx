@@ -370,14 +370,10 @@ cdef bint _has_negative(cnp.ndarray v) noexcept:
 cpdef enum Layout:
     FLAT = 0        # every array flat (elements)
     ROWS = 1        # (N, D) inputs, (N,) float64 labels and losses
-    SHARED = 2      # (A, 1, 1024) rows and an (A, 1, rest) one; reduced inputs (A, 1024)
+    SHARED = 2      # (A, 1, W) rows and an (A, 1, rest) one; reduced inputs (A, W)
 
 # The row labels' dtypes the fast path converts to float64 itself.
 _LABEL_TYPES = (cnp.NPY_FLOAT64, cnp.NPY_FLOAT32, cnp.NPY_INT64, cnp.NPY_INT32)
-
-# Elements per row of the SHARED layout (_api._SHARED_ROW).
-cdef Py_ssize_t SHARED_ROW = 1024
-
 
 cdef class MultiPlan:
     """The fast path of a loss of several inputs: ``plan(a)`` answers the common call or
@@ -385,7 +381,8 @@ cdef class MultiPlan:
 
     The common call: every array an exact C-contiguous native ndarray of the first
     input's float dtype and shape (N > 0 rows of D > 0 for a row-wise loss, whose
-    labels are a float64 (N,) array), n > 0 elements, a reduced input of the full
+    labels are an (N,) float or int array, taken as float64 as the general path
+    takes them), n > 0 elements, a reduced input of the full
     shape (gaussian_nll_loss's var, checked >= 0), parameters as their default objects
     or finite floats in their bounds, reduction "mean", "sum" or "none", no
     Hessian, and ``out`` None or a tuple of plain writable buffers, one per input,
@@ -398,16 +395,19 @@ cdef class MultiPlan:
     cdef tuple reduced       # per array: a reduced input (its (A, B) view)
     cdef tuple nonneg        # per array: checked >= 0
     cdef int layout
+    cdef Py_ssize_t row      # elements per row of the SHARED layout (_api._SHARED_ROW)
     cdef int label           # index of a row-wise loss's float64 labels, else -1
+    cdef tuple grad_index    # the indices of the inputs among the arrays
     cdef tuple pnames, defaults, checked, bounds
     cdef tuple reductions
 
     def __init__(self, dict kernels, tuple names, tuple grad_of, tuple reduced, tuple nonneg,
-                 int layout, int label, tuple pnames, tuple defaults, tuple checked,
-                 tuple bounds, tuple reductions):
+                 int layout, Py_ssize_t row, int label, tuple pnames, tuple defaults,
+                 tuple checked, tuple bounds, tuple reductions):
         self.kernels = kernels
         self.names, self.grad_of, self.reduced, self.nonneg = names, grad_of, reduced, nonneg
-        self.layout, self.label = layout, label
+        self.grad_index = tuple(i for i in range(len(names)) if grad_of[i])
+        self.layout, self.row, self.label = layout, row, label
         self.pnames, self.defaults, self.checked, self.bounds = pnames, defaults, checked, bounds
         self.reductions = reductions
 
@@ -464,7 +464,7 @@ cdef class MultiPlan:
         if (rg is not True and rg is not False) or a.get("return_hessian", False) is not False:
             return None
         out = a["out"]
-        cdef Py_ssize_t n_inputs = sum(self.grad_of)
+        cdef Py_ssize_t n_inputs = len(self.grad_index)
         grads = None
         if out is not None:
             if type(out) is not tuple or len(<tuple>out) != n_inputs:
@@ -497,14 +497,14 @@ cdef class MultiPlan:
                            else cnp.PyArray_Ravel(<cnp.ndarray>loss_out, cnp.NPY_CORDER),
                            gscale, nt, *params)
         else:  # SHARED: the general path's two calls, in its order
-            q, r = divmod(n, SHARED_ROW)
-            gi = [i for i in range(n_arrays) if self.grad_of[i]]
-            for start, rows, width in ((0, q, SHARED_ROW), (q * SHARED_ROW, 1, r)):
+            q, r = divmod(n, self.row)
+            for start, rows, width in ((0, q, self.row), (q * self.row, 1, r)):
                 if rows == 0 or width == 0:
                     continue
                 total += kernel(
                     *[self._view(arrays[i], i, start, rows, width) for i in range(n_arrays)],
-                    *[None if kg[k] is None else self._view(kg[k], gi[k], start, rows, width)
+                    *[None if kg[k] is None
+                      else self._view(kg[k], self.grad_index[k], start, rows, width)
                       for k in range(n_inputs)],
                     None if loss_out is None else self._view(loss_out, 0, start, rows, width),
                     gscale, nt, *params)

@@ -236,7 +236,8 @@ typedef struct { double log_cosh; double tanh; } fl_lc;
 #define FL_LC_CLAMP 354.0
 
 /* The body is shared with the float32 set (_vmathf.h): EXPM1 is expm1 on
-   [0, 20], LOG1P is log1p on [0, inf). */
+   [0, FL_LC_CLAMP], LOG1P is log1p on [0, inf). Beyond 20 LOG1P's result is not
+   used; it reads 0 there (the float32 set would round ~e^|d| / 2 to infinity). */
 #define FL_DEFINE_LOG_COSH_TANH(NAME, EXPM1, LOG1P)                                          \
 FL_INLINE fl_lc NAME(double d)                                                              \
 {                                                                                           \
@@ -245,7 +246,8 @@ FL_INLINE fl_lc NAME(double d)                                                  
     double em = EXPM1(fl_blend(a > FL_LC_CLAMP, FL_LC_CLAMP, a));                            \
     double u = em * (em + 2.0);                                                             \
     fl_lc r;                                                                                \
-    r.log_cosh = fl_blend(big, a - 0.6931471805599453094, LOG1P(em * em / (2.0 + 2.0 * em))); \
+    r.log_cosh = fl_blend(big, a - 0.6931471805599453094,                                    \
+                          LOG1P(fl_blend(big, 0.0, em * em / (2.0 + 2.0 * em))));             \
     r.tanh = fl_copysign(u / (u + 2.0), d);                                                 \
     return r;                                                                               \
 }
