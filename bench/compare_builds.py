@@ -45,7 +45,10 @@ for nt in (1, 2):
     for spec in LOSSES:
         if not spec.differentiable or (only and spec.name not in only.split(",")):
             continue
-        arrays = make_arrays(spec, (N,), np.float32, seed=1)
+        if spec.kind == "multi":  # a gradient per input: bench/multi_input.py
+            continue
+        shape = (N,) if spec.kind == "pointwise" else (N // 10, 10)
+        arrays = make_arrays(spec, shape, np.float32, seed=1)
         gg = np.empty_like(arrays[0])
         fn = getattr(fastloss, spec.name)
         t = best(lambda: fn(*arrays, out=gg, n_threads=nt), CALLS, 5)
@@ -73,7 +76,8 @@ print(json.dumps(out))
 
 
 def run(build: str, simd: str | None, losses: str, n: int) -> dict:
-    env = dict(os.environ, PYTHONPATH=build, OMP_WAIT_POLICY="passive", FL_COMPARE_LOSSES=losses,
+    # absolute: the rounds run from / (so that no fastloss in the working directory is imported)
+    env = dict(os.environ, PYTHONPATH=os.path.abspath(build), OMP_WAIT_POLICY="passive", FL_COMPARE_LOSSES=losses,
                FL_COMPARE_N=str(n))
     if simd:
         env["FASTLOSS_SIMD"] = simd
