@@ -17,6 +17,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #if defined(_MSC_VER)
 #define FL_OMP_SIMD(clauses)   /* MSVC's OpenMP 2.0 has no simd construct */
@@ -52,10 +53,12 @@
 
 /* The same for 8 rows held in a tile whose lanes are the rows (t[j*8 + k] =
    x_kj, _rowwise_math's blocks of 8 rows; the tile has the data's type): m[k] =
-   max_j x_kj, and above[k] = how many x_kj with j < y_k equal m[k]. Each step
-   over j is one vector operation on the 8 lanes; without the pragma GCC left both
-   scalar. */
-#define FL_DEFINE_TILE8(SUFFIX, T)                                                \
+   max_j x_kj, and top1[k] = 1 if y_k is the first j with x_kj = m[k] (argmax's
+   tie rule: the target is the maximum and no earlier entry equals it), else 0.
+   Each step over j is one vector operation on the 8 lanes; without the pragma
+   GCC left both scalar. The first index runs in 32-bit lanes (C <= 256): a
+   count of earlier ties in float64 lanes cost 4x the instructions. */
+#define FL_DEFINE_TILE8(SUFFIX, T, I)                                             \
     static inline void fl_tile8_max_##SUFFIX(const T *t, ptrdiff_t C, double *m)  \
     {                                                                             \
         T mt[8];                                                                  \
@@ -71,18 +74,26 @@
         for (int k = 0; k < 8; k++)                                               \
             m[k] = (double)mt[k];                                                 \
     }                                                                             \
-    static inline void fl_tile8_above_##SUFFIX(const T *t, ptrdiff_t C, const double *m, \
-                                               const ptrdiff_t *y, double *above) \
+    static inline void fl_tile8_top1_##SUFFIX(const T *t, ptrdiff_t C, const double *m, \
+                                              const ptrdiff_t *y, double *top1)   \
     {                                                                             \
-        for (ptrdiff_t j = 0; j < C; j++) {                                       \
+        T mt[8];                                                                  \
+        I first[8];                                                               \
+        for (int k = 0; k < 8; k++) {                                             \
+            mt[k] = (T)m[k];                                                      \
+            first[k] = (I)C;                                                      \
+        }                                                                         \
+        for (ptrdiff_t j = C - 1; j >= 0; j--) {                                  \
             FL_OMP_SIMD(simdlen(8))                                               \
             for (int k = 0; k < 8; k++)                                           \
-                above[k] += (double)((t[j * 8 + k] == (T)m[k]) & (j < y[k]));      \
+                first[k] = t[j * 8 + k] == mt[k] ? (I)j : first[k];               \
         }                                                                         \
+        for (int k = 0; k < 8; k++)                                               \
+            top1[k] = (double)(first[k] == (I)y[k]);                              \
     }
 
-FL_DEFINE_TILE8(f32, float)
-FL_DEFINE_TILE8(f64, double)
+FL_DEFINE_TILE8(f32, float, int32_t)
+FL_DEFINE_TILE8(f64, double, int64_t)
 
 FL_DEFINE_ROW_MAX(fl_row_max_f32, float)
 FL_DEFINE_ROW_MAX(fl_row_max_f64, double)

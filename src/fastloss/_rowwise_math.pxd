@@ -66,10 +66,17 @@ cdef extern from "_rowreduce.h":
                                               double m) noexcept nogil
     void tile8_max_f32 "fl_tile8_max_f32"(const float* t, Py_ssize_t C, double* m) noexcept nogil
     void tile8_max_f64 "fl_tile8_max_f64"(const double* t, Py_ssize_t C, double* m) noexcept nogil
-    void tile8_above_f32 "fl_tile8_above_f32"(const float* t, Py_ssize_t C, const double* m,
-                                              const Py_ssize_t* y, double* above) noexcept nogil
-    void tile8_above_f64 "fl_tile8_above_f64"(const double* t, Py_ssize_t C, const double* m,
-                                              const Py_ssize_t* y, double* above) noexcept nogil
+    void tile8_top1_f32 "fl_tile8_top1_f32"(const float* t, Py_ssize_t C, const double* m,
+                                            const Py_ssize_t* y, double* top1) noexcept nogil
+    void tile8_top1_f64 "fl_tile8_top1_f64"(const double* t, Py_ssize_t C, const double* m,
+                                            const Py_ssize_t* y, double* top1) noexcept nogil
+
+
+cdef extern from "_tile8.h":
+    void tile8_load_f32 "fl_tile8_load_f32"(const float* x, Py_ssize_t rs, Py_ssize_t C,
+                                            float* t) noexcept nogil
+    void tile8_store_f32 "fl_tile8_store_f32"(const float* t, Py_ssize_t C, float* g,
+                                              Py_ssize_t grs) noexcept nogil
 
 
 cdef inline double _row_max(const real* x, Py_ssize_t cs, Py_ssize_t C) noexcept nogil:
@@ -328,11 +335,10 @@ cdef inline void _rows8_exps(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssi
                              double* m, double* zy, double* S, double* So, double* correct,
                              double b, const double* v, double* lin, bint low) noexcept nogil:
     # Rows k < 8 (x_kj = x[k*rs + j*cs], any strides) into the tile t (t[j*8 + k] =
-    # x_kj; the loads are scalar anyway, so strided rows cost nothing more), then per row:
-    # the maximum m, the target logit zy, correct (the target is the first maximal
-    # entry, argmax's tie rule), lin = sum_j v_j (m - x_kj) if b != 0, and
+    # x_kj; float32 rows of class stride 1 through the transposes of _tile8.h), then
+    # per row: the maximum m, the target logit zy, correct (the target is the first
+    # maximal entry, argmax's tie rule), lin = sum_j v_j (m - x_kj) if b != 0, and
     # t_kj = exp(x_kj - m) with their sum S and the sum So without the target.
-    cdef double above[8]
     cdef Py_ssize_t j, k
     cdef double e
     for k in range(8):
@@ -340,11 +346,12 @@ cdef inline void _rows8_exps(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssi
         S[k] = 0.0
         So[k] = 0.0
         lin[k] = 0.0
-        above[k] = 0.0
     if rs == 1:  # the rows are contiguous positions (a batched layout): 8-wide loads
         for j in range(C):
             for k in range(8):
                 t[j * 8 + k] = x[j * cs + k]
+    elif real is float and cs == 1 and rs >= C:
+        tile8_load_f32(x, rs, C, t)
     else:
         for k in range(8):
             for j in range(C):
@@ -353,12 +360,10 @@ cdef inline void _rows8_exps(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssi
         zy[k] = t[yr[k] * 8 + k]
     if real is float:
         tile8_max_f32(t, C, m)
-        tile8_above_f32(t, C, m, yr, above)
+        tile8_top1_f32(t, C, m, yr, correct)
     else:
         tile8_max_f64(t, C, m)
-        tile8_above_f64(t, C, m, yr, above)
-    for k in range(8):
-        correct[k] = <double>((zy[k] == m[k]) & (above[k] == 0))
+        tile8_top1_f64(t, C, m, yr, correct)
     if b != 0:
         for j in range(C):
             for k in range(8):
@@ -377,6 +382,9 @@ cdef inline void _rows8_store(const real* t, Py_ssize_t C, real* g, Py_ssize_t g
     # (gcs = 1), or, for a batched layout (grs = 1), 8 contiguous positions per class.
     cdef Py_ssize_t j, k
     if gcs == 1:
+        if real is float and grs >= C:
+            tile8_store_f32(t, C, g, grs)
+            return
         for k in range(8):
             for j in range(C):
                 g[k * grs + j] = t[j * 8 + k]
