@@ -212,20 +212,27 @@ def binary_cross_entropy(x, y, weight, label_smoothing):
     return loss, grad, weight * hess
 
 
-@_pointwise
-def binary_cross_entropy_with_logits(x, y, weight, pos_weight, label_smoothing):
-    y = _smoothed(y, label_smoothing)
-    # (1 - y) x + lw softplus(-x) and (1 - y) - lw sigmoid(-x), lw = 1 + (pos_weight - 1) y,
-    # written as sums of terms that do not cancel for 0/1 targets.
-    # (targets outside [0, 1] make the terms of opposite sign: those keep the first form)
+def _logistic(x, y, pos_weight=1.0):
+    """Per element: (1 - y) x + lw softplus(-x), its derivative (1 - y) - lw sigmoid(-x)
+    and second derivative lw sigmoid(x) sigmoid(-x), lw = 1 + (pos_weight - 1) y =
+    (1 - y) + pos_weight y; binary_cross_entropy_with_logits' element and
+    multilabel_soft_margin_loss's per-class term. Written as sums of terms that do
+    not cancel for targets in [0, 1] (for y = 1 and large x the differences kept
+    only ~5 digits); targets outside [0, 1] make the terms of opposite sign, and
+    their value keeps the first form."""
     with np.errstate(invalid="ignore"):
         split = (np.where(y != 1, (1 - y) * _softplus(x), 0.0)
                  + np.where(y != 0, pos_weight * y * _softplus(-x), 0.0))
         first = (1 - y) * x + (1 + (pos_weight - 1) * y) * _softplus(-x)
     value = np.where((y >= 0) & (y <= 1), split, first)
-    grad = weight * ((1 - y) * _sigmoid(x) - pos_weight * y * _sigmoid(-x))
-    # lw sigmoid(x) sigmoid(-x), lw = 1 + (pos_weight - 1) y = (1 - y) + pos_weight y
-    return weight * value, grad, weight * ((1 - y) + pos_weight * y) * _sigmoid_slope(x)
+    grad = (1 - y) * _sigmoid(x) - pos_weight * y * _sigmoid(-x)
+    return value, grad, ((1 - y) + pos_weight * y) * _sigmoid_slope(x)
+
+
+@_pointwise
+def binary_cross_entropy_with_logits(x, y, weight, pos_weight, label_smoothing):
+    value, grad, hess = _logistic(x, _smoothed(y, label_smoothing), pos_weight)
+    return weight * value, weight * grad, weight * hess
 
 
 @_pointwise
@@ -445,12 +452,8 @@ def cross_entropy_with_prior(x, t, prior, prior_weight):
 @_rowwise
 def multilabel_soft_margin_loss(x, y, weight):
     c = x.shape[1]
-    # softplus(x) - y x and its gradient sigmoid(x) - y, written without their
-    # cancellation (as binary_cross_entropy_with_logits'): for y = 1 and large x each
-    # difference kept only ~5 digits (flaky 3.6e-12 and 3.8e-12 mismatches in the battery).
-    loss = weight * ((1 - y) * _softplus(x) + y * _softplus(-x))
-    grad = weight * ((1 - y) * _sigmoid(x) - y * _sigmoid(-x))
-    return loss.sum(axis=1) / c, grad / c, weight * _sigmoid_slope(x) / c
+    value, grad, hess = _logistic(x, y)  # softplus(x) - y x, sigmoid(x) - y, without cancellation
+    return (weight * value).sum(axis=1) / c, weight * grad / c, weight * hess / c
 
 
 @_rowwise
