@@ -162,6 +162,20 @@ def test_multilabel_soft_margin_torch(weighted):
     check_against_torch("multilabel_soft_margin_loss", x, y, **kw)
 
 
+def test_multilabel_soft_margin_infinite_logits_reference_and_kernel():
+    """A confident right answer costs 0 (the limit), in the kernel and in the reference:
+    x = +inf with y = 1 and x = -inf with y = 0 (0 * softplus(inf) must not be NaN)."""
+    x = np.array([[np.inf, -np.inf, 1.0], [np.inf, -np.inf, -1.0]])
+    y = np.array([[1.0, 0.0, 1.0], [1.0, 0.0, 0.0]])
+    v, g = fastloss.multilabel_soft_margin_loss(x, y, return_grad=True)
+    rv, rg = fastloss.reference.multilabel_soft_margin_loss(x, y)[:2]
+    finite_part = np.log1p(np.exp(-1.0)) / 3  # each row's one finite term, over 3 classes
+    assert v == pytest.approx(finite_part, rel=1e-15)
+    assert rv == pytest.approx(finite_part, rel=1e-15)
+    np.testing.assert_array_equal(g[:, :2], 0.0)
+    np.testing.assert_allclose(g, rg, rtol=1e-15)
+
+
 @pytest.mark.parametrize("p,margin,weighted", list(itertools.product([1, 2], [1.0, 0.4], [False, True])))
 def test_multi_margin_torch(p, margin, weighted):
     x, t = RNG.standard_normal((N, C)), RNG.integers(0, C, N)
