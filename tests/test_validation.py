@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+import fastloss
 from helpers import arrays_for, as64, assert_close, evaluate, public, ref, specs
 
 
@@ -255,3 +256,34 @@ class TestKernelGuard:
         k = self._pointwise()
         with pytest.raises(TypeError, match="takes 8 arguments"):
             k(np.ones(3), np.ones(3))
+
+
+@pytest.mark.parametrize("bad", [-1e-300, -np.inf, np.inf, np.nan, -np.nan])
+@pytest.mark.parametrize("where", [0, 5, 16, 30])
+def test_weights_bad_anywhere_rejected_and_out_untouched(bad, where):
+    """The weight check is one vectorised pass (_fastpath.weight_max): a bad weight
+    in any lane position is found, for sample_weight and for an element weight."""
+    x = np.linspace(-1.0, 1.0, 31)
+    y = np.zeros(31)
+    w = np.ones(31)
+    w[where] = bad
+    out = np.full(31, 7.0)
+    with pytest.raises(ValueError, match="sample_weight must be finite and non-negative"):
+        fastloss.mse_loss(x, y, sample_weight=w, out=out)
+    assert (out == 7.0).all()
+    with pytest.raises(ValueError, match="weight must be finite and non-negative"):
+        fastloss.binary_cross_entropy_with_logits(x, (y > 0).astype(float), weight=w)
+
+
+def test_weights_negative_zero_and_extremes_accepted():
+    x = np.array([0.5, -1.0, 2.0])
+    y = np.zeros(3)
+    for w in ([-0.0, 1.0, 2.0], [5e-324, 0.0, 0.0], [1.7976931348623157e308, 1.0, 0.0]):
+        w = np.array(w)
+        v, g = fastloss.mse_loss(x, y, sample_weight=w, return_grad=True)
+        # a weighted mean is unchanged by scaling the weights exactly (here into the
+        # normal range, where the reference's own sums neither underflow nor overflow)
+        scaled = np.ldexp(w, -np.frexp(w.max())[1])
+        rv, rg = fastloss.reference.mse_loss(x, y, sample_weight=scaled)[:2]
+        assert v == pytest.approx(rv, rel=1e-15) and np.isfinite(v)
+        np.testing.assert_allclose(g, rg, rtol=1e-15)

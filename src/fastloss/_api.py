@@ -142,7 +142,9 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
     arrays = [x]
     if spec.target != "none":
         arrays.append(as_real_like(target, "target", x))
-    w = None if sample_weight is None else as_sample_weight(sample_weight, x)
+    # "mean": scaled by a power of two (exact; keeps 1/sum(w) finite, see pow2_normalized)
+    w = (None if sample_weight is None
+         else as_sample_weight(sample_weight, x, pow2=reduction in ("mean", "batchmean")))
     grad, hess = check_outs(out, x, want_hess)
     if out is not None:
         return_grad = True
@@ -155,8 +157,6 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
 
     n = x.size
     row_len = n // x.shape[0] if x.ndim and x.shape[0] else 1
-    if reduction in ("mean", "batchmean") and w is not None:
-        w = pow2_normalized(w)  # exact; keeps 1/sum(w) finite (see pow2_normalized)
     if reduction == "batchmean":  # divided by the number of rows (of their weights)
         denom = float(x.shape[0] if x.ndim else 1) if w is None else float(w.sum())
     else:
@@ -295,9 +295,7 @@ def _rowwise_call(spec, kernels, a):
         raise ValueError("return_accuracy=True needs class-index targets")
     sw = a.get("sample_weight")
     _require_batch(sw, xin)
-    sw = None if sw is None else as_sample_weight(sw, xin)
-    if reduction == "mean" and sw is not None:
-        sw = pow2_normalized(sw)
+    sw = None if sw is None else as_sample_weight(sw, xin, pow2=reduction == "mean")
     return_grad = spec.differentiable and a["return_grad"]
     want_hess = _want_hessian(spec, a)
     out = a.get("out")

@@ -7,6 +7,8 @@ from typing_extensions import disjoint_base
 
 __test__: dict[str, str]  # Cython's doctest dict
 
+def weight_max(w: Any) -> float: ...
+
 def pointwise(kernels: dict[Any, Any], x: Any, target: Any, out: Any, return_grad: bool,
               reduction: Any, n_threads: Any, args: tuple[Any, ...], reductions: Any,
               hessian: bool = ..., value: bool = ...) -> Any: ...

@@ -67,6 +67,45 @@ cdef inline bint _plain_pair(tuple out, cnp.PyArray_Descr* dt, int ndim, cnp.npy
             and not _may_overlap(<cnp.ndarray>g, <cnp.ndarray>h, _owns(<cnp.ndarray>g)))
 
 
+cdef extern from *:
+    """
+    #include <float.h>
+    #include "_rowreduce.h"  /* FL_OMP_SIMD */
+    /* The largest of w[0..n), or -1 if one is negative, infinite or NaN. A float
+       maximum carried across a loop stays scalar without -ffast-math; `omp simd
+       reduction` lets it vectorise, and every reduction here is exact in any order:
+       the maximum, the minimum (< 0: a negative entry) and a sum of w_i * 0 (NaN
+       where an entry is infinite or NaN, else 0). */
+    static double fl_weight_max(const double *w, Py_ssize_t n)
+    {
+        double mx = 0.0, mn = 0.0, z = 0.0;
+        FL_OMP_SIMD(reduction(max:mx) reduction(min:mn) reduction(+:z))
+        for (Py_ssize_t i = 0; i < n; i++) {
+            double v = w[i];
+            mx = v > mx ? v : mx;
+            mn = v < mn ? v : mn;
+            z += v * 0.0;
+        }
+        return (mn < 0.0) | (z != 0.0) ? -1.0 : mx;
+    }
+    """
+    double fl_weight_max(const double* w, Py_ssize_t n) noexcept nogil
+
+
+def weight_max(const double[::1] w):
+    """The largest entry of the weights ``w`` (0.0 if there is none), or -1.0 if one is
+    negative, infinite or NaN: the weight check of ``_validation`` and the scale of
+    ``pow2_normalized`` in one pass without temporaries (NumPy's isfinite, < 0 and max
+    took 290 us at 10**6 weights, 3.7 us at 256)."""
+    cdef Py_ssize_t n = w.shape[0]
+    if n == 0:
+        return 0.0
+    cdef double m
+    with nogil:
+        m = fl_weight_max(&w[0], n)
+    return m
+
+
 def pointwise(dict kernels, object x, object target, object out, bint return_grad,
               object reduction, object n_threads, tuple args, object reductions,
               bint hessian=False, bint value=True):

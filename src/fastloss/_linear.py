@@ -264,7 +264,8 @@ def linear_cross_entropy(input, weight, target, bias=None, *, class_weight=None,
     want_acc = check_flag("return_accuracy", return_accuracy)
     t = as_class_target(target, (n_rows, n_classes), n_classes, ignore)
     cw = None if class_weight is None else as_class_vector(class_weight, "class_weight", n_classes)
-    sw = None if sample_weight is None else as_sample_weight(sample_weight, x)
+    sw = (None if sample_weight is None
+          else as_sample_weight(sample_weight, x, pow2=reduction == "mean"))
     if chunk_size is None:
         chunk = max(1, min(n_rows, max(MIN_BLOCK_ROWS, BLOCK_BYTES // (n_classes * x.itemsize))))
     else:
@@ -284,8 +285,6 @@ def linear_cross_entropy(input, weight, target, bias=None, *, class_weight=None,
     _blas.load()
 
     if reduction == "mean":
-        if sw is not None:
-            sw = pow2_normalized(sw)
         if cw is not None:
             cw = pow2_normalized(cw)
         if sw is not None and n_rows and not sw.any():

@@ -11,6 +11,7 @@ import numbers
 
 import numpy as np
 
+from . import _fastpath
 from ._registry import LossSpec, Param
 
 
@@ -242,7 +243,7 @@ def as_element_weight(a: object, name: str, like: np.ndarray) -> np.ndarray:
                               f": give one weight per class ({like.shape[-1:]}), per element, "
                               f"or a shape that broadcasts (e.g. (N, 1) per row)")
     arr = np.ascontiguousarray(np.broadcast_to(np.asarray(arr, dtype=np.float64), like.shape))
-    if not np.isfinite(arr).all() or (arr < 0).any():
+    if _fastpath.weight_max(arr.reshape(-1)) < 0:
         raise ValueError(f"{name} must be finite and non-negative")
     return _aligned(arr)
 
@@ -260,8 +261,9 @@ def as_real_like(a: object, name: str, like: np.ndarray, like_name: str = "input
     return _aligned(np.asarray(arr, dtype=like.dtype, order="C"))
 
 
-def as_sample_weight(a: object, like: np.ndarray) -> np.ndarray:
-    """Per-row weights: float64, shape (input.shape[0],), finite and non-negative."""
+def as_sample_weight(a: object, like: np.ndarray, pow2: bool = False) -> np.ndarray:
+    """Per-row weights: float64, shape (input.shape[0],), finite and non-negative; with
+    ``pow2``, scaled as ``pow2_normalized`` does (by the maximum of the same pass)."""
     if like.ndim == 0:
         raise ValueError("sample_weight needs an input with at least one dimension")
     arr = as_array(a, "sample_weight")
@@ -274,9 +276,10 @@ def as_sample_weight(a: object, like: np.ndarray) -> np.ndarray:
             f"got shape {arr.shape}"
         )
     arr = _aligned(np.asarray(arr, dtype=np.float64, order="C"))
-    if not np.isfinite(arr).all() or (arr < 0).any():
+    m = _fastpath.weight_max(arr)
+    if m < 0:
         raise ValueError("sample_weight must be finite and non-negative")
-    return arr
+    return _pow2_scaled(arr, m) if pow2 else arr
 
 
 def pow2_normalized(w: np.ndarray) -> np.ndarray:
@@ -287,8 +290,12 @@ def pow2_normalized(w: np.ndarray) -> np.ndarray:
     and so was the gradient, for sample_weight=[5e-324]: found by tools/fuzz.py)
     or overflow to inf (weights near the float maximum).
     """
-    m = float(np.max(w, initial=0.0))
-    if m == 0.0 or not math.isfinite(m):
+    return _pow2_scaled(w, _fastpath.weight_max(w.reshape(-1)))
+
+
+def _pow2_scaled(w: np.ndarray, m: float) -> np.ndarray:
+    # m: the largest weight (<= 0: none positive, or an invalid vector checked elsewhere)
+    if m <= 0.0:
         return w
     e = math.frexp(m)[1]
     return np.ldexp(w, -e) if e else w
