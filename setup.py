@@ -255,7 +255,8 @@ extensions = [
     # (_fastpath and _launch read ndarray structs: NumPy's headers, a build requirement.)
     Extension(f"fastloss.{name}", [f"src/fastloss/{name}.pyx"],
               include_dirs=["src/fastloss", numpy.get_include()],
-              define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")])
+              define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+              depends=header_deps(name))
     for name in PLAIN_MODULES
 ] + kernel_extensions()
 
