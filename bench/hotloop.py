@@ -29,6 +29,16 @@ asserts nothing. Cases: the minibatch shapes of issue 13, and with
 bandwidth floor measured in the same process, interleaved: ``_simd.triad`` over the
 same bytes (x and the target read, the gradient written; for class targets x twice,
 which costs one read: one read and one write per logit).
+
+``--peers match`` (the default) runs PyTorch and JAX at the SIMD level fastloss is
+forced to, so that a forced level stands for a machine that has only that level:
+``ATEN_CPU_CAPABILITY`` (avx512, avx2, default) and ``XLA_FLAGS=--xla_cpu_max_isa``
+(AVX512, AVX2, SSE4_2), and at baseline ``GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA``
+so that the C library, too, takes its paths for a CPU without FMA (its ``fmaf`` is
+then a software call of ~25 ns, as it is on such a machine). Without it PyTorch and
+XLA pick the machine's best ISA
+whatever fastloss is forced to, and an avx2 row compares fastloss's AVX2 code with
+PyTorch's AVX-512 code. ``--peers native`` gives that comparison.
 """
 
 from __future__ import annotations
@@ -104,6 +114,7 @@ def child(args):
         import torch
     except ImportError:
         torch = None
+    torch_isa = torch.backends.cpu.get_cpu_capability() if torch is not None else "-"
     rows = []
     for case, (name, shape, targets) in _cases(args.cases).items():
         spec = fastloss.REGISTRY[name]
@@ -138,7 +149,7 @@ def child(args):
                     fns["numpy ref"] = lambda ref=ref: ref(*arrays, reduction=red)
             t = _median_per_call(fns, args.rounds)
             rows.append({"level": _dispatch.SIMD_LEVEL, "case": case, "threads": nt,
-                         "times": t})
+                         "times": t, "torch_isa": torch_isa})
     print(json.dumps(rows))
 
 
@@ -219,6 +230,23 @@ def report_big(rows):
     return "\n".join(lines)
 
 
+# fastloss level -> (ATEN_CPU_CAPABILITY, XLA's --xla_cpu_max_isa): the peers' code
+# for a machine that has only that level.
+PEER_ISA = {"avx512": ("avx512", "AVX512"), "avx2": ("avx2", "AVX2"),
+            "baseline": ("default", "SSE4_2")}
+
+
+def _peer_env(level, peers):
+    env = dict(os.environ, FASTLOSS_SIMD=level)
+    if peers == "match" and level in PEER_ISA:
+        aten, xla = PEER_ISA[level]
+        env["ATEN_CPU_CAPABILITY"] = aten
+        env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + f" --xla_cpu_max_isa={xla}").strip()
+        if level == "baseline":
+            env["GLIBC_TUNABLES"] = "glibc.cpu.hwcaps=-AVX2,-FMA"
+    return env
+
+
 def _levels(requested):
     code = "import fastloss._dispatch as d; print(','.join(d.AVAILABLE_LEVELS))"
     have = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
@@ -233,6 +261,8 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--cases", choices=("issue", "all"), default="issue")
     ap.add_argument("--jax-python", default="")
+    ap.add_argument("--peers", choices=("match", "native"), default="match",
+                    help="PyTorch/JAX at fastloss's forced SIMD level, or at the machine's best")
     ap.add_argument("--big", action="store_true", help="arrays beyond the caches, x the floor")
     ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--child-jax", action="store_true", help=argparse.SUPPRESS)
@@ -249,29 +279,32 @@ def main(argv=None):
     # 76 -> 190 us, torch cross_entropy (32, 10) 34 -> 334 us), which no hot loop sees.
     common = ["--threads", ",".join(map(str, args.threads)), "--rounds", str(args.rounds),
               "--cases", args.cases] + (["--big"] if args.big else [])
-    rows = []
+    rows, jax_rows = [], []
     for level in _levels(args.levels):
-        env = dict(os.environ, FASTLOSS_SIMD=level)
+        env = _peer_env(level, args.peers)
         out = subprocess.run([sys.executable, __file__, "--child", *common], env=env,
                              capture_output=True, text=True, check=True).stdout
         rows += json.loads(out)
+        if args.jax_python and not args.big and (args.peers == "match" or not jax_rows):
+            out = subprocess.run([args.jax_python, __file__, "--child-jax", *common],
+                                 env=env, capture_output=True, text=True, check=True).stdout
+            jax_rows += [dict(r, level=level) for r in json.loads(out)]
         print(f"# {level}: done", file=sys.stderr)
     if args.big:
         print(report_big(rows))
         return
-    jax_rows = []
-    if args.jax_python:
-        out = subprocess.run([args.jax_python, __file__, "--child-jax", *common],
-                             capture_output=True, text=True, check=True).stdout
-        jax_rows = json.loads(out)
-    print(report(rows, jax_rows))
+    print(f"peers: {args.peers}")
+    print(report(rows, jax_rows, per_level=args.peers == "match"))
 
 
-def report(rows, jax_rows=()):
-    jax_t = {(r["case"], r["threads"]): r["times"]["jax"] for r in jax_rows}
-    lines = ["| SIMD | threads | case | fastloss out= us | fastloss rg us | torch us | "
+def report(rows, jax_rows=(), per_level=False):
+    def jkey(level, case, threads):
+        return (level if per_level else None, case, threads)
+
+    jax_t = {jkey(r["level"], r["case"], r["threads"]): r["times"]["jax"] for r in jax_rows}
+    lines = ["| SIMD | torch ISA | threads | case | fastloss out= us | fastloss rg us | torch us | "
              "numpy us | jax us | torch / out= | torch / rg | numpy / out= | jax / out= |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
 
     def us(t):
         return "-" if t is None else f"{t * 1e6:.1f}"
@@ -284,8 +317,9 @@ def report(rows, jax_rows=()):
         out, rg = t["fastloss out="], t["fastloss rg"]
         np_t = t.get("numpy", t.get("numpy ref"))
         np_label = "" if "numpy" in t or np_t is None else " (ref)"
-        jx = jax_t.get((r["case"], r["threads"]))
-        lines.append(f"| {r['level']} | {r['threads']} | {r['case']} | {us(out)} | {us(rg)} | "
+        jx = jax_t.get(jkey(r["level"], r["case"], r["threads"]))
+        lines.append(f"| {r['level']} | {r.get('torch_isa', '-')} | {r['threads']} | "
+                     f"{r['case']} | {us(out)} | {us(rg)} | "
                      f"{us(t.get('torch'))} | {us(np_t)}{np_label} | {us(jx)} | "
                      f"{ratio(t.get('torch'), out)} | {ratio(t.get('torch'), rg)} | "
                      f"{ratio(np_t, out)} | {ratio(jx, out)} |")
