@@ -98,9 +98,9 @@ def test_hypothesis_against_reference(spec, dtype):
     check()
 
 
-def _check_thread_counts(spec, params, reduction, weighted, dtype, n_rows, threads):
-    # Rows of 3, a ragged last chunk; every thread count gives the same bits.
-    arrays = arrays_for(spec, (n_rows, 3), dtype, seed=5)
+def _check_thread_counts(spec, params, reduction, weighted, dtype, n_rows, threads, C=3):
+    # Rows of C (3 by default), a ragged last chunk; every thread count gives the same bits.
+    arrays = arrays_for(spec, (n_rows, C), dtype, seed=5)
     kw = dict(resolve(spec, params, arrays[0]), reduction=reduction)
     if weighted:
         kw["sample_weight"] = weights_for(spec, n_rows)
@@ -136,6 +136,19 @@ def test_bit_identical_across_thread_counts(spec, params, reduction, weighted, d
     and p.values[2] != "sum"])  # (sum runs the same loops as mean)
 def test_bit_identical_across_thread_counts_many_chunks(spec, params, reduction, weighted, dtype):
     _check_thread_counts(spec, params, reduction, weighted, dtype, 100_003, (1, 2, 3, 4, 5, 7, 8))
+
+
+# The row-wise kernels go parallel from ROWWISE_PARALLEL_MIN logits: just above it,
+# (83, 100) is 6 chunks of 16 rows (rows_per_chunk), the last ragged.
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("spec,params,reduction,weighted", [
+    p for p in loss_params(reductions=True, weights=True, all_params=False)
+    if p.values[0].kind == "rowwise"])
+def test_bit_identical_across_thread_counts_rowwise_threshold(spec, params, reduction, weighted,
+                                                              dtype):
+    n_rows = _launch.ROWWISE_PARALLEL_MIN // 100 + 1
+    assert _launch.ROWWISE_PARALLEL_MIN < n_rows * 100 < _launch.PARALLEL_MIN
+    _check_thread_counts(spec, params, reduction, weighted, dtype, n_rows, (1, 2, 4), C=100)
 
 
 @pytest.mark.parametrize("spec", specs(differentiable=True))

@@ -8,6 +8,10 @@ cdef enum:
     # Below this many elements a kernel runs serially: waking the OpenMP pool
     # costs more than the work.
     PARALLEL_MIN = 32768
+    # The same for the row-wise kernels, whose elements cost 5-50x a pointwise
+    # one's (a softmax per row): at 8192 logits a call is ~8 us on one thread,
+    # several times what waking the pool costs (measured, bench/README.md).
+    ROWWISE_PARALLEL_MIN = 8192
     # Partials for up to this many chunks live on the stack (no malloc).
     STACK_PARTIALS = 256
 

@@ -9,6 +9,7 @@ __test__: dict[str, str]  # Cython's doctest dict
 
 CHUNK: int
 PARALLEL_MIN: int
+ROWWISE_PARALLEL_MIN: int
 VMATH: tuple[str, ...]
 VMATH32: tuple[str, ...]
 

@@ -20,14 +20,17 @@ from libc.stdint cimport int64_t
 from fastloss._kernel_abi cimport (MAX_COLS, MAX_PARAMS, PointwiseCall, RowwiseCall,
                                    SimdTable, pointwise_fn, rowwise_fn)
 
-from fastloss._common cimport CHUNK as _CHUNK, PARALLEL_MIN as _PARALLEL_MIN
+from fastloss._common cimport (CHUNK as _CHUNK, PARALLEL_MIN as _PARALLEL_MIN,
+                               ROWWISE_PARALLEL_MIN as _ROWWISE_PARALLEL_MIN)
 
 cnp.import_array()
 
-#: Elements per reduction chunk, and the size from which the kernels run in
-#: parallel (_common.pxd; for tests that size their inputs around them).
+#: Elements per reduction chunk, and the sizes from which the pointwise and the
+#: row-wise kernels run in parallel (_common.pxd; for tests that size their inputs
+#: around them).
 CHUNK = _CHUNK
 PARALLEL_MIN = _PARALLEL_MIN
+ROWWISE_PARALLEL_MIN = _ROWWISE_PARALLEL_MIN
 
 _TYPENUMS = {"f32": cnp.NPY_FLOAT32, "f64": cnp.NPY_FLOAT64}
 
