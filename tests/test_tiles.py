@@ -1,4 +1,5 @@
-"""The 8-row tiles of the softmax losses (rows of at most 16 classes).
+"""The 8-row tiles of the softmax losses (rows of at most 16 classes; float32 rows of
+class targets up to 48, ROWS8_F32_C).
 
 Their rows reach the tile through 8x8 transposes when the class stride is 1
 (float32, _tile8.h) and through scalar loops otherwise; both feed the same
@@ -10,7 +11,9 @@ import pytest
 
 import fastloss
 
-CLASSES = [2, 3, 7, 8, 9, 10, 15, 16]
+# 17-48: float32 tiles of several 8x8 blocks and a masked remainder; 49 and float64
+# beyond 16: the row path, which must agree across layouts too.
+CLASSES = [2, 3, 7, 8, 9, 10, 15, 16, 17, 24, 33, 47, 48, 49]
 TILE_LOSSES = ["cross_entropy", "softmax_focal_loss", "cross_entropy_with_prior"]
 
 
@@ -71,7 +74,7 @@ def _top1_rule(x, y):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("C", [3, 10, 16])
+@pytest.mark.parametrize("C", [3, 10, 16, 40])
 def test_tile_top1_ties_infinities_nan(C, dtype):
     rng = np.random.default_rng(3)
     n = 160
