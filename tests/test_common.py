@@ -138,6 +138,18 @@ def test_bit_identical_across_thread_counts_many_chunks(spec, params, reduction,
     _check_thread_counts(spec, params, reduction, weighted, dtype, 100_003, (1, 2, 3, 4, 5, 7, 8))
 
 
+# The pointwise losses with a lower parallel_min (transcendental math) go parallel from
+# there: (3067, 3) is 9201 elements, 3 chunks, the last ragged.
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("spec,params,reduction,weighted", [
+    p for p in loss_params(reductions=True, weights=True, all_params=False)
+    if p.values[0].parallel_min and p.values[2] != "sum"])
+def test_bit_identical_across_thread_counts_parallel_min(spec, params, reduction, weighted,
+                                                         dtype):
+    assert spec.kind == "pointwise" and spec.parallel_min < 3067 * 3 < _launch.PARALLEL_MIN
+    _check_thread_counts(spec, params, reduction, weighted, dtype, 3067, (1, 2, 3))
+
+
 # The row-wise kernels go parallel from ROWWISE_PARALLEL_MIN logits: just above it,
 # (83, 100) is 6 chunks of 16 rows (rows_per_chunk), the last ragged.
 @pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
