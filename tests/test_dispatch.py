@@ -131,8 +131,7 @@ def test_levels_bit_identical(tmp_path):
     option; the baseline gives them too for float64 data and for every loss without
     float32-lane math, and for the float32 data of those (F32_FMA_LOSSES) results
     within 4 float32 ulp of the FMA levels' (values and gradients, element-wise;
-    measured: gradients 1-2, soft_margin_loss's per-element values 3, whose float32
-    log1p is ~2 units of 2^-24)."""
+    measured: at most 2)."""
     runs = {level: _hash_run(level, tmp_path) for level in LEVELS}
     fma = [lv for lv in LEVELS if lv != "baseline"]
     ref_level = fma[0] if fma else "baseline"

@@ -34,10 +34,8 @@ cdef extern from "_vmathf.h":
     double log1p32 "fl_log1p32"(double x) noexcept nogil
     fl_lc log_cosh_tanh32 "fl_log_cosh_tanh32"(double d) noexcept nogil
     float expdiff32 "fl_expdiff32"(float x, float m) noexcept nogil
-    # Whether the kernels use the float32-lane math (1 where the level has FMA:
-    # avx2, avx512; 0 on the x86-64 baseline, which takes float64 math instead).
-    enum: F32_LANES "FL_F32_LANES"
-    # float32 lanes with FMA, float64 out (same bits on every FMA level: see _vmathf.h).
+    # float32 lanes with FMA, float64 out (same bits on every FMA level; the x86-64
+    # baseline computes them in float64: FL_F32_LANES in _vmathf.h).
     ctypedef struct fl_sig32:
         double sp
         double sn
@@ -60,12 +58,8 @@ cdef struct LG:
 # Losses with float32-lane element math (_vmathf.h) run a block of elements in one
 # of three modes, from how many of its n elements that math serves (n32): 0 all
 # take the float32 lanes, 1 none (float64 math), 2 some (both, then lg_select per
-# element), so that an element's result depends on its own inputs only. Always 1
-# on a level without FMA (F32_LANES; the compiler then drops the count and the
-# float32-lane code).
+# element), so that an element's result depends on its own inputs only.
 cdef inline int lanes_mode(Py_ssize_t n32, Py_ssize_t n) noexcept nogil:
-    if not F32_LANES:
-        return 1
     return 0 if n32 == n else (1 if n32 == 0 else 2)
 
 

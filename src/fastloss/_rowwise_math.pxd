@@ -23,7 +23,7 @@ from libc.stdint cimport int64_t, uint64_t
 
 # The vectorisable math library (not the pointwise losses' math: a change to
 # those does not rebuild the row-wise kernels).
-from fastloss._math cimport exp, log, log1p, expdiff32, F32_LANES, where, real, LG, lanes_mode, lg_select
+from fastloss._math cimport exp, log, log1p, expdiff32, where, real, LG, lanes_mode, lg_select
 from fastloss._logistic_math cimport (binary_cross_entropy_with_logits_lg,
                                       binary_cross_entropy_with_logits_h,
                                       binary_cross_entropy_with_logits_lg32,
@@ -93,8 +93,8 @@ cdef inline double _sexp(real xj, double m, bint low) noexcept nogil:
     # where no gradient entry is a difference p_j - c_j that may cancel (hard
     # class targets without smoothing): there each entry keeps the relative
     # accuracy of its exp. They pass it as a constant, so each inlined copy
-    # has one exp. A level without FMA takes the float64 exp (F32_LANES, _math.pxd).
-    if real is float and low and F32_LANES:
+    # has one exp.
+    if real is float and low:
         return expdiff32(xj, <float>m)   # m is one of the row's float32 values
     else:
         return exp(xj - m)

@@ -96,17 +96,21 @@ FL_DEFINE_LOG1P(fl_log1pf, float, fl_blendf, fl__logf_reduce, fl__logf_tail, FLF
    element, measured with its FMA paths masked). An exact float64 emulation of
    fmaf (round-to-odd) that vectorises was tried: 24 ns per element, and the
    float64 math of float64 data is faster still (cross_entropy (1024, 100)
-   float32 at baseline: 867 us against 3740). So FL_F32_LANES is 0 there: the
-   kernels give float32 data the float64 math, and the baseline's float32
-   results differ from the FMA levels' by rounding, both within the bounds
-   stated for float32 (tests/test_dispatch.py). These functions stay correct
-   at every level (tests/test_vmath.py calls them through _simd). */
+   float32 at baseline: 867 us against 3740). So FL_F32_LANES is 0 there, and
+   the three functions below that use fmaf (fl_expdiff32, fl_sigmoid_parts32
+   and its fl__log1pf_unit) are the same results from the float64 set: the
+   baseline's float32 results differ from the FMA levels' by rounding, both
+   within the bounds stated for float32 (tests/test_dispatch.py, test_vmath.py). */
 #if defined(__FMA__) || defined(__AVX2__) || \
     !(defined(__x86_64__) || defined(_M_X64) || defined(__i386__) || defined(_M_IX86))
 #define FL_F32_LANES 1
 #else
 #define FL_F32_LANES 0
 #endif
+
+typedef struct { double sp; double sn; double l1p; } fl_sig32;
+
+#if FL_F32_LANES
 
 /* exp(x - m) for float32 x <= m (softmax's exp(x_j - max)) as a float32, all in
    float32 lanes (8 per AVX2 vector, 16 per AVX-512 one):
@@ -176,7 +180,6 @@ FL_INLINE float fl__log1pf_unit(float z)
    through the losses, across every binade). The log1p feeds the
    loss value only (fl__log1pf_unit; from 2^-n (hi + lo) in float64 where that
    is below float32's normal range). NaN gives NaN in all three. */
-typedef struct { double sp; double sn; double l1p; } fl_sig32;
 
 FL_INLINE fl_sig32 fl_sigmoid_parts32(float x)
 {
@@ -215,6 +218,31 @@ FL_INLINE fl_sig32 fl_sigmoid_parts32(float x)
     p.l1p = fl_blend(a > 69.0f, E, (double)fl__log1pf_unit(ef + efl));
     return p;
 }
+
+#else
+/* The x86-64 baseline (no FMA): the same results from the float64 set. x - m
+   and |x| of float32 values are exact in float64, and one rounding of the
+   float64 exp (1 ulp of float64) to float32 keeps fl_expdiff32 within half a
+   float32 ulp; the sigmoids in both tails to ~1 ulp of float64, as above. */
+FL_INLINE float fl_expdiff32(float x, float m)
+{
+    return (float)fl_exp((double)x - (double)m);
+}
+
+FL_INLINE fl_sig32 fl_sigmoid_parts32(float x)
+{
+    double a = fabs((double)x);
+    double e = fl_exp(-a);                      /* +inf: 0; NaN: NaN */
+    double R = 1.0 / (1.0 + e);
+    double E = e * R;
+    fl_sig32 p;
+    int pos = x >= 0.0f;
+    p.sp = fl_blend(pos, R, E);
+    p.sn = fl_blend(pos, E, R);
+    p.l1p = fl_log1p(e);
+    return p;
+}
+#endif
 
 /* log1p of a float64 rounded to float32: the float32 kernels call it on
    float32 data and on exp32 results in [0, 1], where that rounding costs at
