@@ -34,11 +34,10 @@ which costs one read: one read and one write per logit).
 forced to, so that a forced level stands for a machine that has only that level:
 ``ATEN_CPU_CAPABILITY`` (avx512, avx2, default) and ``XLA_FLAGS=--xla_cpu_max_isa``
 (AVX512, AVX2, SSE4_2), and at baseline ``GLIBC_TUNABLES=glibc.cpu.hwcaps=-AVX2,-FMA``
-so that the C library, too, takes its paths for a CPU without FMA (its ``fmaf`` is
-then a software call of ~25 ns, as it is on such a machine). Without it PyTorch and
-XLA pick the machine's best ISA
-whatever fastloss is forced to, and an avx2 row compares fastloss's AVX2 code with
-PyTorch's AVX-512 code. ``--peers native`` gives that comparison.
+so that the C library too (libm, ``fmaf``) takes its paths for a CPU without FMA.
+Without it PyTorch and XLA pick the machine's best ISA whatever fastloss is forced
+to, and an avx2 row compares fastloss's AVX2 code with PyTorch's AVX-512 code.
+``--peers native`` gives that comparison.
 """
 
 from __future__ import annotations
