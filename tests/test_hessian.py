@@ -534,16 +534,62 @@ def test_bad_out_pair_raises_naming_out_and_writes_nothing(name, dtype, case):
         assert np.all(np.asarray(b) == 12345.0), f"{case}: a buffer was written"
 
 
-@pytest.mark.parametrize("which", [0, 1])
-@pytest.mark.parametrize("spec", hess_specs())
-def test_out_pair_may_alias_input(spec, which):
-    """Either buffer may be the input itself (as a lone out= buffer may)."""
-    arrays = arrays_for(spec, (400, 7), np.float64, seed=12)
+def _aliasable(spec):
+    """0 (the input), and 1 where the target has the input's shape and dtype."""
+    arrays = arrays_for(spec, (2, 3), np.float64)
+    return [0] + [1 for a in arrays[1:2] if a.shape == arrays[0].shape and a.dtype == np.float64]
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("which", [0, 1], ids=["grad", "hess"])
+@pytest.mark.parametrize("spec,arg", [
+    pytest.param(p.values[0], arg, id=f"{p.values[0].name}-{('input', 'target')[arg]}")
+    for p in hess_specs() for arg in _aliasable(p.values[0])])
+def test_out_pair_may_alias_input(spec, arg, which, dtype):
+    """Either buffer may be the input itself, or a same-shape float target (as a lone
+    out= buffer may): the value, gradient and Hessian of a call with separate buffers.
+    (700, 9) runs full lane blocks and a tail; the pointwise Hessian kernel's outputs
+    are restrict pointers, so the call layer must copy such an input first."""
+    arrays = arrays_for(spec, (700, 9), dtype, seed=12)
     value, grad, hess = public(spec)(*arrays, return_hessian=True)
-    x = arrays[0].copy()
-    out = (x, np.empty_like(x)) if which == 0 else (np.empty_like(x), x)
-    value2, g2, h2 = public(spec)(x, *arrays[1:], out=out)
-    assert (g2, h2)[which] is x
+    arrays = [a.copy() for a in arrays]
+    a = arrays[arg]
+    out = (a, np.empty_like(a)) if which == 0 else (np.empty_like(a), a)
+    value2, g2, h2 = public(spec)(*arrays, out=out)
+    assert (g2, h2)[which] is a
+    assert value2 == value
+    np.testing.assert_array_equal(g2, grad)
+    np.testing.assert_array_equal(h2, hess)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("name", ["mse_loss", "huber_loss", "binary_cross_entropy_with_logits"])
+def test_out_pair_sharing_memory_with_weights(name, dtype):
+    """sample_weight (float64, so the call layer would pass it on as it is) and the
+    class vector read from the memory of the Hessian's buffer: copied before the
+    kernel writes, so the results are those of separate arrays."""
+    spec = REGISTRY[name]
+    x, *rest = arrays_for(spec, (300, 8), np.float64, seed=3)
+    rng = np.random.default_rng(4)
+    w = rng.uniform(0.5, 2.0, 300)
+    kw = {"pos_weight": rng.uniform(0.5, 2.0, 8)} if name.startswith("binary") else {}
+    x = x.astype(dtype)
+    rest = [r.astype(dtype) for r in rest]
+    kw["reduction"] = "sum"  # ("mean" scales a copy of the weights by a power of two)
+    value, grad, hess = public(spec)(x, *rest, sample_weight=w, return_hessian=True, **kw)
+    # w, then pos_weight, in the first entries of the Hessian's buffer (for float32
+    # data, through a float64 view of its memory)
+    h = np.empty_like(x)
+    pool = (h if dtype == np.float64 else h.view(np.float64)).reshape(-1)
+    w_shared, pw_shared = pool[:300], pool[300:308]
+    w_shared[...] = w
+    kw_shared = {"reduction": "sum"}
+    if "pos_weight" in kw:
+        pw_shared[...] = kw["pos_weight"]
+        kw_shared["pos_weight"] = pw_shared
+    assert np.shares_memory(h, w_shared) and np.shares_memory(h, pw_shared)
+    value2, g2, h2 = public(spec)(x, *rest, sample_weight=w_shared, out=(np.empty_like(x), h),
+                                  **kw_shared)
     assert value2 == value
     np.testing.assert_array_equal(g2, grad)
     np.testing.assert_array_equal(h2, hess)

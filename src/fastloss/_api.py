@@ -38,6 +38,7 @@ from ._validation import (
     as_real_like,
     as_row_labels,
     as_sample_weight,
+    apart_from,
     check_flag,
     check_multi_outs,
     check_nonnegative,
@@ -146,11 +147,15 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
     w = (None if sample_weight is None
          else as_sample_weight(sample_weight, x, pow2=reduction in ("mean", "batchmean")))
     grad, hess = check_outs(out, x, want_hess)
+    if hess is not None and out is not None:
+        arrays = [apart_from((grad, hess), a) for a in arrays]
+        w = apart_from((grad, hess), w)
+        args = [apart_from((grad, hess), a) for a in args]
+        elem_w = apart_from((grad, hess), elem_w)
     if out is not None:
         return_grad = True
-        for buf in (grad, hess):  # element i is read before its outputs are written
-            if buf is not None:
-                arrays = [separate_from_out(buf, a) for a in arrays]
+        if hess is None:  # element i is read before its gradient is written
+            arrays = [separate_from_out(grad, a) for a in arrays]
     elif return_grad or hess is not None:
         return_grad = True
         grad = np.empty_like(x)

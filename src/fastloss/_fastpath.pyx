@@ -143,6 +143,10 @@ def pointwise(dict kernels, object x, object target, object out, bint return_gra
         if not _plain_pair(<tuple>out, dt, ndim, dims, xa, target, False):
             return None
         out, h = out
+        # The Hessian kernel's outputs are restrict pointers: an input itself as a
+        # buffer takes the general path, which copies the input (apart_from).
+        if out is xa or h is xa or out is target or h is target:
+            return None
     elif hessian and out is not None:  # a single buffer: the general path names the error
         return None
     elif out is not None and not _plain_out(out, dt, ndim, dims, xa, target):

@@ -362,6 +362,16 @@ def separate_from_out(out: np.ndarray, arr: np.ndarray) -> np.ndarray:
     return arr if same else arr.copy()
 
 
+def apart_from(bufs: tuple, arr: object) -> object:
+    """``arr`` (an array the kernel reads, or None), copied if it shares memory with
+    any of ``bufs``, even as the buffer itself. The pointwise Hessian kernel writes
+    through restrict-qualified pointers (without them its loops vectorise badly), so
+    nothing it reads may alias what it writes."""
+    if isinstance(arr, np.ndarray) and any(np.may_share_memory(arr, b) for b in bufs):
+        return arr.copy()
+    return arr
+
+
 def check_reduction(reduction: object, spec: LossSpec) -> str:
     if not isinstance(reduction, str) or reduction not in spec.reductions:
         raise ValueError(f"reduction must be one of {spec.reductions}, got {reduction!r}")
