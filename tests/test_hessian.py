@@ -349,12 +349,17 @@ def test_reference_hessian_where_the_softmax_saturates():
     np.testing.assert_allclose(h[0, 1:], p0 * rest * (1 - p0 * rest), rtol=1e-14)
 
 
-@pytest.mark.parametrize("rows", [1, 8], ids=["row", "rows8"])
+@pytest.mark.parametrize("rows", [1, 8, "8-mixed"], ids=["row", "rows8", "rows8-mixed"])
 @pytest.mark.parametrize("name", ["cross_entropy", "cross_entropy_with_prior", "softmax_focal_loss"])
 def test_kernel_hessian_where_the_softmax_saturates(name, rows):
     """The kernels' p (1 - p) of a dominant class, target or not (the row path, and the
-    8-row tiles of few classes): 1 - p summed from the other classes, to rtol 1e-13."""
-    x = np.array([[40.0, 0.0, 0.0, -3.0], [0.0, 35.0, -2.0, 1.0]] * 4)[:max(rows, 2)]
+    8-row tiles of few classes): 1 - p summed from the other classes, to rtol 1e-13.
+    Mixed: one saturated row among seven ordinary ones in a tile (the tile then takes
+    its select for every row; a tile of ordinary rows skips it)."""
+    n = 8 if rows == "8-mixed" else rows
+    x = np.array([[40.0, 0.0, 0.0, -3.0], [0.0, 35.0, -2.0, 1.0]] * 4)[:max(n, 2)]
+    if rows == "8-mixed":
+        x[1:] = np.random.default_rng(7).standard_normal((7, 4))
     t = np.array([1, 1] * 4)[:len(x)]
     spec = REGISTRY[name]
     extra = {"prior": np.full(4, 0.25)} if name == "cross_entropy_with_prior" else {}

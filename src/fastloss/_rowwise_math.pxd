@@ -243,6 +243,26 @@ cdef inline double _rest_of_top(const real* e, Py_ssize_t stride, Py_ssize_t C,
     return rest
 
 
+cdef inline void _softmax_grad_hess_loop(real* g, real* h, Py_ssize_t C, double r, double S,
+                                         const double* v, const real* t, double gs, double a,
+                                         double b, bint near_one) noexcept nogil:
+    cdef Py_ssize_t j
+    cdef double ej, inv_s = 1.0 / S, gb = gs * b
+    cdef double rest = _rest_of_top(g, 1, C, S) if near_one else 0.0
+    for j in range(C):
+        ej = g[j]
+        if near_one:
+            h[j] = <real>(r * ej * where(ej == 1.0, rest * inv_s, 1.0 - ej * inv_s))
+        else:
+            h[j] = <real>(r * ej * (1.0 - ej * inv_s))
+        if v == NULL:
+            g[j] = <real>(r * ej)
+        elif t == NULL:
+            g[j] = <real>(r * ej - gb * v[j])
+        else:
+            g[j] = <real>(r * ej - gs * v[j] * (a * t[j] + b))
+
+
 cdef inline void _softmax_grad_hess(real* g, real* h, Py_ssize_t C, double r, double S,
                                     const double* v, const real* t, double gs, double a,
                                     double b) noexcept nogil:
@@ -252,18 +272,13 @@ cdef inline void _softmax_grad_hess(real* g, real* h, Py_ssize_t C, double r, do
     # coefficients) p_j (1 - p_j); and g_j = r e_j - gs v_j (a t_j + b), or
     # r e_j - gs b v_j without t, or r e_j without v, with the bits of the callers'
     # gradient loops. v and t are loop-invariant: GCC unswitches on them.
-    cdef Py_ssize_t j
-    cdef double ej, inv_s = 1.0 / S, gb = gs * b
-    cdef double rest = _rest_of_top(g, 1, C, S)
-    for j in range(C):
-        ej = g[j]
-        h[j] = <real>(r * ej * where((ej == 1.0) & (S < 1.5), rest * inv_s, 1.0 - ej * inv_s))
-        if v == NULL:
-            g[j] = <real>(r * ej)
-        elif t == NULL:
-            g[j] = <real>(r * ej - gb * v[j])
-        else:
-            g[j] = <real>(r * ej - gs * v[j] * (a * t[j] + b))
+    # 1 - p_j can cancel only where S < 1.5 (_rest_of_top): the usual row takes a
+    # loop without that select, with the same bits (float32 (66, 1000), avx2:
+    # value+grad+Hessian 1.33 -> 1.14x value+grad).
+    if S < 1.5:
+        _softmax_grad_hess_loop(g, h, C, r, S, v, t, gs, a, b, True)
+    else:
+        _softmax_grad_hess_loop(g, h, C, r, S, v, t, gs, a, b, False)
 
 
 cdef inline RowR _softmax_class(const real* x, Py_ssize_t cs, Py_ssize_t C, Py_ssize_t y,
@@ -436,6 +451,7 @@ cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t c
     cdef double gy[8]
     cdef Py_ssize_t yr[8]
     cdef Py_ssize_t j, k
+    cdef bint near_one
     for k in range(8):
         yr[k] = <Py_ssize_t>labels[k]
     if b == 0:
@@ -447,15 +463,23 @@ cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t c
                      g != NULL, &loss[k], &rr[k], &gy[k], False)
     if g == NULL:
         return
-    if h != NULL:  # as _softmax_hess, on the tile
+    if h != NULL:  # as _softmax_grad_hess, on the tile (its select only if a row needs it)
+        near_one = False
         for k in range(8):
             inv_s[k] = 1.0 / S[k]
             rest[k] = _rest_of_top(t + k, 8, C, S[k])
-        for j in range(C):
-            for k in range(8):
-                e = t[j * 8 + k]
-                th[j * 8 + k] = <real>(rr[k] * e * where((e == 1.0) & (S[k] < 1.5), rest[k] * inv_s[k],
-                                                         1.0 - e * inv_s[k]))
+            near_one = near_one | (S[k] < 1.5)
+        if near_one:
+            for j in range(C):
+                for k in range(8):
+                    e = t[j * 8 + k]
+                    th[j * 8 + k] = <real>(rr[k] * e * where((e == 1.0) & (S[k] < 1.5),
+                                                             rest[k] * inv_s[k], 1.0 - e * inv_s[k]))
+        else:
+            for j in range(C):
+                for k in range(8):
+                    e = t[j * 8 + k]
+                    th[j * 8 + k] = <real>(rr[k] * e * (1.0 - e * inv_s[k]))
         for k in range(8):
             th[yr[k] * 8 + k] = <real>(rr[k] * t[yr[k] * 8 + k] * (So[k] / S[k]))
         _rows8_store(th, C, h, C, 1)
