@@ -10,7 +10,10 @@ Benchmarks, not tests: nothing here asserts a time. Three parts:
     ``n_threads``); 1 and 2 threads.
 (b) ``hessian``: value + gradient + Hessian (``out=(g, h)``) against value + gradient
     (``out=g``) for a few losses, N elements (cross_entropy: N / 10 rows of 10 classes),
-    float32 and float64.
+    float32 and float64. Its first row, ``floor``, is the same-run bandwidth floor:
+    ``_simd.triad`` with the traffic of value + gradient (read x, y; write g) and, with
+    ``h``, of value + gradient + Hessian (one more output stream). A loss whose
+    value + gradient is store-bound (mse_loss) cannot pay less than that floor's ratio.
 (c) ``rounds``: wall time of 100 boosting rounds (XGBoost ``hist``, LightGBM) on ROWS
     rows of 20 features with the fastloss objective, the NumPy one and the built-in
     binary logistic objective, the booster and the objective on the same thread count.
@@ -43,11 +46,13 @@ import time  # noqa: E402
 import numpy as np  # noqa: E402
 
 import fastloss  # noqa: E402
+from fastloss import _dispatch  # noqa: E402
 from fastloss._data import make_arrays  # noqa: E402
 from fastloss.boosting import lightgbm_objective, xgboost_objective  # noqa: E402
 
 BCE = "binary_cross_entropy_with_logits"
-HESSIAN_LOSSES = ("mse_loss", "huber_loss", "log_cosh_loss", "poisson_nll_loss", BCE,
+FLOOR = "floor"  # part (b)'s bandwidth floor (_simd.triad), not a loss
+HESSIAN_LOSSES = (FLOOR, "mse_loss", "huber_loss", "log_cosh_loss", "poisson_nll_loss", BCE,
                   "sigmoid_focal_loss", "cross_entropy")
 OBJECTIVE_IMPLS = ("fastloss-xgboost", "fastloss-lightgbm", "fastloss-kernel", "numpy",
                    "sklearn")
@@ -107,7 +112,13 @@ def objective_runner(impl, x, y, n_threads):
 
 
 def hessian_runner(name, dtype, n, with_hessian, n_threads):
-    """Part (b): value + gradient (+ Hessian) of ``name`` on n elements, out= reused."""
+    """Part (b): value + gradient (+ Hessian) of ``name`` on n elements, out= reused;
+    ``name`` FLOOR: the triad with the same streams (read x, y; write g, and h)."""
+    if name == FLOOR:
+        x, y = make_arrays(fastloss.REGISTRY["mse_loss"], (n,), np.dtype(dtype))
+        g, h = np.empty_like(x), np.empty_like(x)
+        simd = _dispatch.load("_simd")
+        return lambda: simd.triad(x, y, g, n_threads, h=h if with_hessian else None)
     spec = fastloss.REGISTRY[name]
     x, t, *rest = make_arrays(spec, (n,), np.dtype(dtype))
     fn = getattr(fastloss, name)
@@ -251,7 +262,7 @@ def main(argv=None):
             print(f"| {impl} | " + " | ".join(cells) + " |")
 
     if "hessian" in args.parts:
-        print(f"\n(b) value + gradient (+ Hessian), N = {args.n} elements (ms; ratio = with "
+        print(f"\n(b) value + gradient (+ Hessian), N = {args.n} elements (us; ratio = with "
               f"Hessian / without)\n")
         print("| loss | dtype | threads | grad | grad+hess | ratio |")
         print("|---|---|---|---|---|---|")
@@ -260,7 +271,7 @@ def main(argv=None):
                 for nt in args.threads:
                     a, b = (_median_time(hessian_runner(name, dt, args.n, hess, nt), args.repeat)
                             for hess in (False, True))
-                    print(f"| {name} | {dt} | {nt} | {1e3 * a:.3f} | {1e3 * b:.3f} | "
+                    print(f"| {name} | {dt} | {nt} | {1e6 * a:.1f} | {1e6 * b:.1f} | "
                           f"{b / a:.2f} |")
 
     if "rounds" in args.parts:

@@ -10,7 +10,7 @@ import functools
 import numpy as np
 import pytest
 
-from fastloss import _dispatch
+from fastloss import _dispatch, _launch
 
 LEVELS = _dispatch.AVAILABLE_LEVELS
 HAVE_LD = np.finfo(np.longdouble).nmant > 52
@@ -271,3 +271,28 @@ def test_float32_set_bit_identical_across_levels(level):
     first.expdiff32(x, m, a)
     simd.expdiff32(x, m, b)
     assert a.tobytes() == b.tobytes(), "expdiff32"
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("hessian", [False, True], ids=["grad", "grad+hess"])
+def test_triad_floor_writes_its_streams(level, dtype, hessian):
+    """The benchmarks' bandwidth floor (3 streams, or 4 with h): g = x + 3 y,
+    h = x - y and sum(x), exactly (small integers), over full blocks and a tail and
+    over several chunks at 2 threads; overlapping buffers are refused."""
+    simd = _dispatch.load_level("_simd", level)
+    n = 3 * _launch.CHUNK + 13
+    rng = np.random.default_rng(6)
+    x = rng.integers(-50, 50, n).astype(dtype)
+    y = rng.integers(-50, 50, n).astype(dtype)
+    g = np.full(n, np.nan, dtype)
+    h = np.full(n, np.nan, dtype) if hessian else None
+    total = simd.triad(x, y, g, 2, h=h)
+    assert total == float(x.astype(np.float64).sum())
+    np.testing.assert_array_equal(g, x + 3 * y)
+    if hessian:
+        np.testing.assert_array_equal(h, x - y)
+        with pytest.raises(ValueError, match="overlap"):
+            simd.triad(x, y, g, 1, h=g)
+    with pytest.raises(ValueError, match="overlap"):
+        simd.triad(x, y, x, 1, h=h)

@@ -78,7 +78,7 @@ ctypedef int (*rowwise_fn)(const RowwiseCall* a, double* total, double* correct)
 cdef struct SimdTable:
     int (*vmath)(int f, const double* x, double* out, Py_ssize_t n) noexcept nogil
     void (*expdiff32)(const float* x, const float* m, double* out, Py_ssize_t n) noexcept nogil
-    int (*triad_f32)(const float* x, const float* y, float* g, Py_ssize_t n, int n_threads,
-                     double* total) noexcept nogil
-    int (*triad_f64)(const double* x, const double* y, double* g, Py_ssize_t n, int n_threads,
-                     double* total) noexcept nogil
+    int (*triad_f32)(const float* x, const float* y, float* g, float* h, Py_ssize_t n,
+                     int n_threads, double* total) noexcept nogil
+    int (*triad_f64)(const double* x, const double* y, double* g, double* h, Py_ssize_t n,
+                     int n_threads, double* total) noexcept nogil

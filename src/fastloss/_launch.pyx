@@ -16,6 +16,7 @@ bounds.
 cimport numpy as cnp
 from cpython.pycapsule cimport PyCapsule_GetPointer
 from libc.stdint cimport int64_t
+from numpy import may_share_memory as _may_share_memory
 
 from fastloss._kernel_abi cimport (MAX_COLS, MAX_PARAMS, PointwiseCall, RowwiseCall,
                                    SimdTable, pointwise_fn, rowwise_fn)
@@ -387,8 +388,10 @@ cdef class SimdHelpers:
         with nogil:
             self.t.expdiff32(xp, mp, op, n)
 
-    def triad(self, x, y, g, int n_threads):
-        """g = x + 3 y and return sum(x), chunked like the loss kernels (float32 or float64)."""
+    def triad(self, x, y, g, int n_threads, h=None):
+        """g = x + 3 y and return sum(x), chunked like the loss kernels (float32 or
+        float64); with ``h``, also h = x - y (the traffic of value+grad+Hessian).
+        g and h overlap neither x, y nor each other."""
         cdef int tn = cnp.PyArray_TYPE(_array(x, "x", cnp.NPY_FLOAT64, 1, False)) \
             if cnp.PyArray_Check(x) and cnp.PyArray_TYPE(<cnp.ndarray>x) == cnp.NPY_FLOAT64 \
             else cnp.NPY_FLOAT32
@@ -396,15 +399,20 @@ cdef class SimdHelpers:
         cdef const void* xp = _contiguous(x, "x", tn, 1, n, False)
         cdef const void* yp = _contiguous(y, "y", tn, 1, n, False)
         cdef void* gp = _contiguous(g, "g", tn, 1, n, True)
+        cdef void* hp = NULL if h is None else _contiguous(h, "h", tn, 1, n, True)
+        outs = (g,) if h is None else (g, h)
+        if any(_may_share_memory(o, a) for o in outs for a in (x, y)) or (
+                h is not None and _may_share_memory(g, h)):
+            raise ValueError("triad: g and h must overlap neither x, y nor each other")
         cdef double total = 0.0
         cdef int rc
         with nogil:
             if tn == cnp.NPY_FLOAT64:
-                rc = self.t.triad_f64(<const double*>xp, <const double*>yp, <double*>gp, n,
-                                      n_threads, &total)
+                rc = self.t.triad_f64(<const double*>xp, <const double*>yp, <double*>gp,
+                                      <double*>hp, n, n_threads, &total)
             else:
-                rc = self.t.triad_f32(<const float*>xp, <const float*>yp, <float*>gp, n,
-                                      n_threads, &total)
+                rc = self.t.triad_f32(<const float*>xp, <const float*>yp, <float*>gp,
+                                      <float*>hp, n, n_threads, &total)
         if rc:
             raise MemoryError()
         return total

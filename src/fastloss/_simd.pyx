@@ -6,7 +6,8 @@
   measure their accuracy in every ISA build;
 * ``triad``: the "bandwidth floor" of the benchmarks, a fused pass with the
   byte traffic of a pointwise loss+grad (read x and y, write g, sum a value),
-  chunked exactly like the loss kernels.
+  chunked exactly like the loss kernels; with ``h``, that of loss+grad+Hessian
+  (a second output stream).
 
 Plain ``nogil`` functions in a table (``SimdCall``), like the loss kernels:
 ``_launch.SimdHelpers`` is their Python side.
@@ -80,25 +81,69 @@ cdef void expdiff32(const float* x, const float* m, double* out, Py_ssize_t n) n
         out[i] = fl_expdiff32(x[i], m[i])
 
 
-cdef inline double _triad_chunk(const real* x, const real* y, real* g, Py_ssize_t m) noexcept nogil:
+# Output pointers as the pointwise Hessian kernel has them (restrict: the caller
+# checks that nothing overlaps), so that the floor's loops vectorise as well.
+cdef extern from *:
+    ctypedef float* f32_rp "float* __restrict__"
+    ctypedef double* f64_rp "double* __restrict__"
+
+
+cdef double _triad_chunk_f32(const float* x, const float* y, f32_rp g, f32_rp h,
+                             Py_ssize_t m) noexcept nogil:
     cdef double acc[8]
     cdef Py_ssize_t i, j
     cdef Py_ssize_t m0 = m - m % 8
     for j in range(8):
         acc[j] = 0.0
-    for i in range(0, m0, 8):
-        for j in range(8):
-            g[i + j] = x[i + j] + <real>3.0 * y[i + j]
-            acc[j] = acc[j] + <double>x[i + j]
+    if h == NULL:
+        for i in range(0, m0, 8):
+            for j in range(8):
+                g[i + j] = x[i + j] + <float>3.0 * y[i + j]
+                acc[j] = acc[j] + <double>x[i + j]
+    else:
+        for i in range(0, m0, 8):
+            for j in range(8):
+                g[i + j] = x[i + j] + <float>3.0 * y[i + j]
+                h[i + j] = x[i + j] - y[i + j]
+                acc[j] = acc[j] + <double>x[i + j]
     for i in range(m0, m):
-        g[i] = x[i] + <real>3.0 * y[i]
+        g[i] = x[i] + <float>3.0 * y[i]
+        if h != NULL:
+            h[i] = x[i] - y[i]
         acc[0] = acc[0] + <double>x[i]
     return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
 
 
-cdef int _triad(const real* xp, const real* yp, real* gp, Py_ssize_t n, int n_threads,
-                double* total) noexcept nogil:
-    # g = x + 3 y and *total = sum(x): 2 reads + 1 write, the floor of a pointwise loss+grad.
+cdef double _triad_chunk_f64(const double* x, const double* y, f64_rp g, f64_rp h,
+                             Py_ssize_t m) noexcept nogil:
+    cdef double acc[8]
+    cdef Py_ssize_t i, j
+    cdef Py_ssize_t m0 = m - m % 8
+    for j in range(8):
+        acc[j] = 0.0
+    if h == NULL:
+        for i in range(0, m0, 8):
+            for j in range(8):
+                g[i + j] = x[i + j] + 3.0 * y[i + j]
+                acc[j] = acc[j] + x[i + j]
+    else:
+        for i in range(0, m0, 8):
+            for j in range(8):
+                g[i + j] = x[i + j] + 3.0 * y[i + j]
+                h[i + j] = x[i + j] - y[i + j]
+                acc[j] = acc[j] + x[i + j]
+    for i in range(m0, m):
+        g[i] = x[i] + 3.0 * y[i]
+        if h != NULL:
+            h[i] = x[i] - y[i]
+        acc[0] = acc[0] + x[i]
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]))
+
+
+cdef int _triad(const real* xp, const real* yp, real* gp, real* hp, Py_ssize_t n,
+                int n_threads, double* total) noexcept nogil:
+    # g = x + 3 y and *total = sum(x): 2 reads + 1 write, the floor of a pointwise
+    # loss+grad; with hp, also h = x - y: + 1 write, the floor with the Hessian.
     cdef Py_ssize_t c, start, n_chunks = (n + CHUNK - 1) // CHUNK
     cdef double* pp = <double*>malloc(<size_t>max(n_chunks, 1) * sizeof(double))
     if pp == NULL:
@@ -106,7 +151,12 @@ cdef int _triad(const real* xp, const real* yp, real* gp, Py_ssize_t n, int n_th
     for c in prange(n_chunks, num_threads=n_threads, schedule="static",
                     use_threads_if=n_threads > 1 and n >= PARALLEL_MIN):
         start = c * CHUNK
-        pp[c] = _triad_chunk(xp + start, yp + start, gp + start, min(CHUNK, n - start))
+        if real is float:
+            pp[c] = _triad_chunk_f32(xp + start, yp + start, gp + start,
+                                     hp + start if hp != NULL else NULL, min(CHUNK, n - start))
+        else:
+            pp[c] = _triad_chunk_f64(xp + start, yp + start, gp + start,
+                                     hp + start if hp != NULL else NULL, min(CHUNK, n - start))
     total[0] = sum_partials(pp, n_chunks)
     free(pp)
     return 0
