@@ -77,6 +77,10 @@ cdef extern from "_tile8.h":
                                             float* t) noexcept nogil
     void tile8_store_f32 "fl_tile8_store_f32"(const float* t, Py_ssize_t C, float* g,
                                               Py_ssize_t grs) noexcept nogil
+    void tile8_load_f64 "fl_tile8_load_f64"(const double* x, Py_ssize_t rs, Py_ssize_t C,
+                                            double* t) noexcept nogil
+    void tile8_store_f64 "fl_tile8_store_f64"(const double* t, Py_ssize_t C, double* g,
+                                              Py_ssize_t grs) noexcept nogil
 
 
 cdef inline double _row_max(const real* x, Py_ssize_t cs, Py_ssize_t C) noexcept nogil:
@@ -375,8 +379,11 @@ cdef inline void _rows8_exps(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssi
         for j in range(C):
             for k in range(8):
                 t[j * 8 + k] = x[j * cs + k]
-    elif real is float and cs == 1 and rs >= C:
-        tile8_load_f32(x, rs, C, t)
+    elif cs == 1 and rs >= C:
+        if real is float:
+            tile8_load_f32(x, rs, C, t)
+        else:
+            tile8_load_f64(x, rs, C, t)
     else:
         for k in range(8):
             for j in range(C):
@@ -406,10 +413,13 @@ cdef inline void _rows8_store(const real* t, Py_ssize_t C, real* g, Py_ssize_t g
     # The tile back into the 8 gradient rows, g_kj at k grs + j gcs: (8, C) rows
     # (gcs = 1), or, for a batched layout (grs = 1), 8 contiguous positions per class.
     cdef Py_ssize_t j, k
-    if gcs == 1:
-        if real is float and grs >= C:
+    if gcs == 1 and grs >= C:
+        if real is float:
             tile8_store_f32(t, C, g, grs)
-            return
+        else:
+            tile8_store_f64(t, C, g, grs)
+        return
+    if gcs == 1:
         for k in range(8):
             for j in range(C):
                 g[k * grs + j] = t[j * 8 + k]

@@ -1,12 +1,14 @@
-/* Moving 8 float32 rows into and out of the 8-row tiles of the softmax losses
-   (_rowwise_math: t[j*8 + k] = x_kj, the lanes of a vector are 8 rows).
+/* Moving 8 float32 or float64 rows into and out of the 8-row tiles of the
+   softmax losses (_rowwise_math: t[j*8 + k] = x_kj, the lanes of a vector are 8
+   rows).
 
    Written as plain loops, the move is one scalar load and one scalar store per
    logit: callgrind counted 68 of the 358 instructions per row of
    cross_entropy (65536, 10) float32 at avx2 in the two moves. With AVX2 the
    rows go through 8x8 transposes in registers instead (8 loads, 24 shuffles,
-   8 stores per 64 logits). Only data moves, so every SIMD level keeps the
-   same bits. The rows must be contiguous (class stride 1) and not overlap
+   8 stores per 64 logits); float64 rows through 4x4 transposes (4 loads, 8
+   shuffles, 4 stores per 16 logits). Only data moves, so every SIMD level keeps
+   the same bits. The rows must be contiguous (class stride 1) and not overlap
    (row stride >= C); other layouts keep the loops in _rowwise_math. */
 #ifndef FASTLOSS_TILE8_H
 #define FASTLOSS_TILE8_H
@@ -40,7 +42,60 @@ static inline void fl__transpose8(__m256 *r)
     r[6] = _mm256_permute2f128_ps(u2, u6, 0x31);
     r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
+
+/* Rows r[0..3] of a 4x4 block of doubles become its columns. */
+static inline void fl__transpose4d(__m256d *r)
+{
+    __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+    __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+    r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+}
 #endif
+
+/* t[j*8 + k] = x[k*rs + j] for j < C, k < 8 (rs >= C), float64. */
+static inline void fl_tile8_load_f64(const double *x, ptrdiff_t rs, ptrdiff_t C, double *t)
+{
+    ptrdiff_t jb = 0;
+#if defined(__AVX2__)
+    __m256d r[4];
+    int i, kb;
+    for (; jb + 4 <= C; jb += 4)
+        for (kb = 0; kb < 8; kb += 4) {
+            for (i = 0; i < 4; i++)
+                r[i] = _mm256_loadu_pd(x + (kb + i) * rs + jb);
+            fl__transpose4d(r);
+            for (i = 0; i < 4; i++)
+                _mm256_storeu_pd(t + (jb + i) * 8 + kb, r[i]);
+        }
+#endif
+    for (int k = 0; k < 8; k++)
+        for (ptrdiff_t j = jb; j < C; j++)
+            t[j * 8 + k] = x[k * rs + j];
+}
+
+/* g[k*grs + j] = t[j*8 + k] for j < C, k < 8 (grs >= C), float64. */
+static inline void fl_tile8_store_f64(const double *t, ptrdiff_t C, double *g, ptrdiff_t grs)
+{
+    ptrdiff_t jb = 0;
+#if defined(__AVX2__)
+    __m256d r[4];
+    int i, kb;
+    for (; jb + 4 <= C; jb += 4)
+        for (kb = 0; kb < 8; kb += 4) {
+            for (i = 0; i < 4; i++)
+                r[i] = _mm256_loadu_pd(t + (jb + i) * 8 + kb);
+            fl__transpose4d(r);
+            for (i = 0; i < 4; i++)
+                _mm256_storeu_pd(g + (kb + i) * grs + jb, r[i]);
+        }
+#endif
+    for (int k = 0; k < 8; k++)
+        for (ptrdiff_t j = jb; j < C; j++)
+            g[k * grs + j] = t[j * 8 + k];
+}
 
 /* t[j*8 + k] = x[k*rs + j] for j < C, k < 8 (rs >= C). */
 static inline void fl_tile8_load_f32(const float *x, ptrdiff_t rs, ptrdiff_t C, float *t)
