@@ -43,15 +43,18 @@ static inline void fl__transpose8(__m256 *r)
     r[7] = _mm256_permute2f128_ps(u3, u7, 0x31);
 }
 
-/* Rows r[0..3] of a 4x4 block of doubles become its columns. */
-static inline void fl__transpose4d(__m256d *r)
+/* The 4x4 block of doubles at src (row stride ss), transposed, to dst (row
+   stride ds): dst[i*ds + k] = src[k*ss + i]. */
+static inline void fl__copy4x4t(const double *src, ptrdiff_t ss, double *dst, ptrdiff_t ds)
 {
-    __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
-    __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
-    r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
-    r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
-    r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
-    r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+    __m256d r0 = _mm256_loadu_pd(src), r1 = _mm256_loadu_pd(src + ss);
+    __m256d r2 = _mm256_loadu_pd(src + 2 * ss), r3 = _mm256_loadu_pd(src + 3 * ss);
+    __m256d t0 = _mm256_unpacklo_pd(r0, r1), t1 = _mm256_unpackhi_pd(r0, r1);
+    __m256d t2 = _mm256_unpacklo_pd(r2, r3), t3 = _mm256_unpackhi_pd(r2, r3);
+    _mm256_storeu_pd(dst, _mm256_permute2f128_pd(t0, t2, 0x20));
+    _mm256_storeu_pd(dst + ds, _mm256_permute2f128_pd(t1, t3, 0x20));
+    _mm256_storeu_pd(dst + 2 * ds, _mm256_permute2f128_pd(t0, t2, 0x31));
+    _mm256_storeu_pd(dst + 3 * ds, _mm256_permute2f128_pd(t1, t3, 0x31));
 }
 #endif
 
@@ -60,16 +63,10 @@ static inline void fl_tile8_load_f64(const double *x, ptrdiff_t rs, ptrdiff_t C,
 {
     ptrdiff_t jb = 0;
 #if defined(__AVX2__)
-    __m256d r[4];
-    int i, kb;
-    for (; jb + 4 <= C; jb += 4)
-        for (kb = 0; kb < 8; kb += 4) {
-            for (i = 0; i < 4; i++)
-                r[i] = _mm256_loadu_pd(x + (kb + i) * rs + jb);
-            fl__transpose4d(r);
-            for (i = 0; i < 4; i++)
-                _mm256_storeu_pd(t + (jb + i) * 8 + kb, r[i]);
-        }
+    for (; jb + 4 <= C; jb += 4) {
+        fl__copy4x4t(x + jb, rs, t + jb * 8, 8);
+        fl__copy4x4t(x + 4 * rs + jb, rs, t + jb * 8 + 4, 8);
+    }
 #endif
     for (int k = 0; k < 8; k++)
         for (ptrdiff_t j = jb; j < C; j++)
@@ -81,16 +78,10 @@ static inline void fl_tile8_store_f64(const double *t, ptrdiff_t C, double *g, p
 {
     ptrdiff_t jb = 0;
 #if defined(__AVX2__)
-    __m256d r[4];
-    int i, kb;
-    for (; jb + 4 <= C; jb += 4)
-        for (kb = 0; kb < 8; kb += 4) {
-            for (i = 0; i < 4; i++)
-                r[i] = _mm256_loadu_pd(t + (jb + i) * 8 + kb);
-            fl__transpose4d(r);
-            for (i = 0; i < 4; i++)
-                _mm256_storeu_pd(g + (kb + i) * grs + jb, r[i]);
-        }
+    for (; jb + 4 <= C; jb += 4) {
+        fl__copy4x4t(t + jb * 8, 8, g + jb, grs);
+        fl__copy4x4t(t + jb * 8 + 4, 8, g + 4 * grs + jb, grs);
+    }
 #endif
     for (int k = 0; k < 8; k++)
         for (ptrdiff_t j = jb; j < C; j++)
