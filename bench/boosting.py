@@ -10,7 +10,7 @@ Benchmarks, not tests: nothing here asserts a time. Three parts:
     ``n_threads``); 1 and 2 threads.
 (b) ``hessian``: value + gradient + Hessian (``out=(g, h)``) against value + gradient
     (``out=g``) for a few losses, N elements (cross_entropy: N / 10 rows of 10 classes),
-    float32 and float64. Its first row, ``floor``, is the same-run bandwidth floor:
+    float32 and float64, the two calls interleaved. Its first row, ``floor``, is the same-run bandwidth floor:
     ``_simd.triad`` with the traffic of value + gradient (read x, y; write g) and, with
     ``h``, of value + gradient + Hessian (one more output stream). A loss whose
     value + gradient is store-bound (mse_loss) cannot pay less than that floor's ratio.
@@ -225,6 +225,20 @@ def test_rounds(benchmark, rounds_case):
 
 # ---- script ----------------------------------------------------------------------
 
+def _median_times(runs, repeat):
+    """The median time of each of ``runs``, their calls interleaved (a shared machine's
+    drift hits all alike)."""
+    for run in runs:
+        run()  # warm-up
+    times = [[] for _ in runs]
+    for _ in range(repeat):
+        for run, ts in zip(runs, times):
+            t = time.perf_counter()
+            run()
+            ts.append(time.perf_counter() - t)
+    return [statistics.median(ts) for ts in times]
+
+
 def _median_time(run, repeat):
     run()  # warm-up: buffers, caches, thread pools
     times = []
@@ -269,8 +283,8 @@ def main(argv=None):
         for name in HESSIAN_LOSSES:
             for dt in args.dtypes:
                 for nt in args.threads:
-                    a, b = (_median_time(hessian_runner(name, dt, args.n, hess, nt), args.repeat)
-                            for hess in (False, True))
+                    a, b = _median_times([hessian_runner(name, dt, args.n, hess, nt)
+                                          for hess in (False, True)], args.repeat)
                     print(f"| {name} | {dt} | {nt} | {1e6 * a:.1f} | {1e6 * b:.1f} | "
                           f"{b / a:.2f} |")
 
