@@ -10,8 +10,8 @@ Benchmarks, not tests: nothing here asserts a time. Three parts:
     ``n_threads``); 1 and 2 threads.
 (b) ``hessian``: value + gradient + Hessian (``out=(g, h)``) against value + gradient
     (``out=g``) for a few losses, N elements (cross_entropy: N / 10 rows of 10 classes),
-    float32 and float64, the two calls interleaved. Its first row, ``floor``, is the same-run bandwidth floor:
-    ``_simd.triad`` with the traffic of value + gradient (read x, y; write g) and, with
+    float32 and float64, the two calls interleaved. Its first row, ``floor``, is the
+    same-run bandwidth floor: ``_simd.triad`` with the traffic of value + gradient (read x, y; write g) and, with
     ``h``, of value + gradient + Hessian (one more output stream). A loss whose
     value + gradient is store-bound (mse_loss) cannot pay less than that floor's ratio.
 (c) ``rounds``: wall time of 100 boosting rounds (XGBoost ``hist``, LightGBM) on ROWS
@@ -229,7 +229,7 @@ def _median_times(runs, repeat):
     """The median time of each of ``runs``, their calls interleaved (a shared machine's
     drift hits all alike)."""
     for run in runs:
-        run()  # warm-up
+        run()  # warm-up: buffers, caches, thread pools
     times = [[] for _ in runs]
     for _ in range(repeat):
         for run, ts in zip(runs, times):
@@ -240,13 +240,7 @@ def _median_times(runs, repeat):
 
 
 def _median_time(run, repeat):
-    run()  # warm-up: buffers, caches, thread pools
-    times = []
-    for _ in range(repeat):
-        t = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return _median_times([run], repeat)[0]
 
 
 def main(argv=None):

@@ -2,8 +2,8 @@
 class targets up to 48, ROWS8_F32_C).
 
 Their rows reach the tile through register transposes when the class stride is 1
-(_tile8.h: 8x8 float32 blocks, 4x4 float64 ones) and through scalar loops otherwise; both feed the same
-tile math, so the results must agree bit for bit. The tile also decides
+(_tile8.h: 8x8 float32 blocks, 4x4 float64 ones) and through scalar loops otherwise;
+both feed the same tile math, so the results must agree bit for bit. The tile also decides
 top-1 accuracy (the target is the first maximal logit, NaN skipped)."""
 
 import numpy as np

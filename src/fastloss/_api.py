@@ -147,15 +147,13 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
     w = (None if sample_weight is None
          else as_sample_weight(sample_weight, x, pow2=reduction in ("mean", "batchmean")))
     grad, hess = check_outs(out, x, want_hess)
-    if hess is not None and out is not None:
-        arrays = [apart_from((grad, hess), a) for a in arrays]
-        w = apart_from((grad, hess), w)
-        args = [apart_from((grad, hess), a) for a in args]
-        elem_w = apart_from((grad, hess), elem_w)
     if out is not None:
         return_grad = True
         if hess is None:  # element i is read before its gradient is written
             arrays = [separate_from_out(grad, a) for a in arrays]
+        else:  # the Hessian kernel's outputs are restrict pointers: nothing read may alias
+            arrays, args = ([apart_from((grad, hess), a) for a in v] for v in (arrays, args))
+            w, elem_w = (apart_from((grad, hess), a) for a in (w, elem_w))
     elif return_grad or hess is not None:
         return_grad = True
         grad = np.empty_like(x)

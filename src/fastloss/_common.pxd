@@ -16,6 +16,16 @@ cdef enum:
     STACK_PARTIALS = 256
 
 
+# Restrict-qualified pointers, for loops whose outputs GCC cannot otherwise prove apart
+# from their inputs: it then vectorises each block of lanes on its own, checks for
+# overlap per block and keeps the sums in memory (the pointwise Hessian loop: mse_loss
+# float64 (16384,) 2.9x the time without the Hessian; _simd's triad floor 2.8x). The
+# caller must guarantee that nothing the loop reads shares memory with them.
+cdef extern from *:
+    ctypedef float* f32_rp "float* __restrict__"
+    ctypedef double* f64_rp "double* __restrict__"
+
+
 cdef extern from "_partials.h":
     # Pairwise sum in a fixed order: deterministic and O(log n) rounding growth.
     double sum_partials "fl_sum_partials"(const double* p, Py_ssize_t n) noexcept nogil

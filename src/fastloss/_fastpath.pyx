@@ -56,13 +56,17 @@ cdef inline bint _plain_out(object out, cnp.PyArray_Descr* dt, int ndim, cnp.npy
 
 
 cdef inline bint _plain_pair(tuple out, cnp.PyArray_Descr* dt, int ndim, cnp.npy_intp* dims,
-                             cnp.ndarray a, object b, bint hess_apart_from_a):
-    # out = (grad, hess): two plain writable buffers, each a (or b) itself or apart from
-    # them (hess_apart_from_a: the Hessian's never a), and apart from each other.
+                             cnp.ndarray a, object b, bint restrict_outs):
+    # out = (grad, hess): two plain writable buffers, apart from each other. Each is a
+    # (or b) itself or apart from them; with restrict_outs (the pointwise Hessian
+    # kernel's outputs are restrict pointers) neither is, and else the Hessian's is
+    # not a (the row-wise kernels read the row again after writing the gradient).
     if len(out) != 2:
         return False
     g, h = out
-    return (h is not g and not (hess_apart_from_a and h is a)
+    if h is a or (restrict_outs and (g is a or g is b or h is b)):
+        return False
+    return (h is not g
             and _plain_out(g, dt, ndim, dims, a, b) and _plain_out(h, dt, ndim, dims, a, b)
             and not _may_overlap(<cnp.ndarray>g, <cnp.ndarray>h, _owns(<cnp.ndarray>g)))
 
@@ -140,13 +144,10 @@ def pointwise(dict kernels, object x, object target, object out, bint return_gra
         return None
     cdef object h = None
     if type(out) is tuple:
-        if not _plain_pair(<tuple>out, dt, ndim, dims, xa, target, False):
+        # (an input itself as a buffer: the general path copies the input, apart_from)
+        if not _plain_pair(<tuple>out, dt, ndim, dims, xa, target, True):
             return None
         out, h = out
-        # The Hessian kernel's outputs are restrict pointers: an input itself as a
-        # buffer takes the general path, which copies the input (apart_from).
-        if out is xa or h is xa or out is target or h is target:
-            return None
     elif hessian and out is not None:  # a single buffer: the general path names the error
         return None
     elif out is not None and not _plain_out(out, dt, ndim, dims, xa, target):
@@ -326,7 +327,7 @@ cdef class RowwisePlan:
                 # which a row's Hessian would overwrite before the row is read again)
                 if not self.has_hessian or not _plain_pair(
                         <tuple>out, cnp.PyArray_DESCR(xa), 2, cnp.PyArray_DIMS(xa), xa, target,
-                        True):
+                        False):
                     return None
                 out, h = out
                 want_h = True

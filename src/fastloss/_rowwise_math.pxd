@@ -247,6 +247,13 @@ cdef inline double _rest_of_top(const real* e, Py_ssize_t stride, Py_ssize_t C,
     return rest
 
 
+cdef inline double _one_minus_p(double e, double inv_s, double rest, bint saturated) noexcept nogil:
+    # 1 - p_j of the stored exp e_j: the other classes' sum over S (_rest_of_top) at the
+    # row's maximum (e_j = 1) of a row with S < 1.5 (saturated), else 1 - e_j / S. Callers
+    # pass saturated False as a constant for rows with S >= 1.5: no select then.
+    return where(saturated & (e == 1.0), rest * inv_s, 1.0 - e * inv_s)
+
+
 cdef inline void _softmax_grad_hess_loop(real* g, real* h, Py_ssize_t C, double r, double S,
                                          const double* v, const real* t, double gs, double a,
                                          double b, bint near_one) noexcept nogil:
@@ -255,10 +262,7 @@ cdef inline void _softmax_grad_hess_loop(real* g, real* h, Py_ssize_t C, double 
     cdef double rest = _rest_of_top(g, 1, C, S) if near_one else 0.0
     for j in range(C):
         ej = g[j]
-        if near_one:
-            h[j] = <real>(r * ej * where(ej == 1.0, rest * inv_s, 1.0 - ej * inv_s))
-        else:
-            h[j] = <real>(r * ej * (1.0 - ej * inv_s))
+        h[j] = <real>(r * ej * _one_minus_p(ej, inv_s, rest, near_one))
         if v == NULL:
             g[j] = <real>(r * ej)
         elif t == NULL:
@@ -483,13 +487,12 @@ cdef inline void _softmax_class_rows8(const real* x, Py_ssize_t rs, Py_ssize_t c
             for j in range(C):
                 for k in range(8):
                     e = t[j * 8 + k]
-                    th[j * 8 + k] = <real>(rr[k] * e * where((e == 1.0) & (S[k] < 1.5),
-                                                             rest[k] * inv_s[k], 1.0 - e * inv_s[k]))
+                    th[j * 8 + k] = <real>(rr[k] * e * _one_minus_p(e, inv_s[k], rest[k], S[k] < 1.5))
         else:
             for j in range(C):
                 for k in range(8):
                     e = t[j * 8 + k]
-                    th[j * 8 + k] = <real>(rr[k] * e * (1.0 - e * inv_s[k]))
+                    th[j * 8 + k] = <real>(rr[k] * e * _one_minus_p(e, inv_s[k], rest[k], False))
         for k in range(8):
             th[yr[k] * 8 + k] = <real>(rr[k] * t[yr[k] * 8 + k] * (So[k] / S[k]))
         _rows8_store(th, C, h, C, 1)
@@ -707,7 +710,7 @@ cdef inline void _focal_hess(double al, double gamma, double gs, double m, doubl
         ec = e[j * stride]
         pc = ec * inv_s
         rho = ec * inv_so
-        one_minus = where((ec == 1.0) & (S < 1.5), rest * inv_s, 1.0 - pc)
+        one_minus = _one_minus_p(ec, inv_s, rest, S < 1.5)
         h[j] = <real>(A * (K * pc * one_minus - qg * D * rho * rho))
     h[y] = <real>(A * (K * p * q - qg * D))
 

@@ -17,7 +17,7 @@ from cpython.pycapsule cimport PyCapsule_New
 from cython.parallel cimport prange
 from libc.stdlib cimport malloc, free
 
-from fastloss._common cimport CHUNK, PARALLEL_MIN, sum_partials
+from fastloss._common cimport CHUNK, PARALLEL_MIN, sum_partials, f32_rp, f64_rp
 from fastloss._kernel_abi cimport SimdTable
 
 cdef extern from "_vmath.h":
@@ -81,13 +81,7 @@ cdef void expdiff32(const float* x, const float* m, double* out, Py_ssize_t n) n
         out[i] = fl_expdiff32(x[i], m[i])
 
 
-cdef extern from *:
-    ctypedef float* f32_rp "float* __restrict__"
-    ctypedef double* f64_rp "double* __restrict__"
-
-
-# The pointers restrict-qualified, as the pointwise Hessian kernel's outputs are (the
-# caller checks that nothing overlaps), so that the 4-stream loop vectorises as well.
+# The pointers restrict-qualified (_common.pxd; SimdHelpers.triad refuses overlap).
 # 3 y as y + y + y: in the data's type (Cython writes a literal 3 as a double).
 ctypedef fused real_rp:
     f32_rp
