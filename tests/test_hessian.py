@@ -419,6 +419,39 @@ def test_bce_hessian_at_the_clamp(dtype):
         np.testing.assert_allclose(h, expected, rtol=1e-6 if dtype == np.float32 else 1e-15)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("spec,weighted", [
+    pytest.param(s, w, id=s.name + ("-weighted" if w else ""))
+    for s in LOSSES if s.constant_hessian for w in (False, True)[:1 + s.sample_weight]])
+def test_constant_hessian_with_nan_and_inf(spec, weighted, dtype):
+    """constant_hessian losses write their scaled constant in the data's type: the
+    reference's Hessian at every element that is a number -- an infinite input too --
+    and NaN where the element propagates one (d = x - y NaN for a loss of x - y, x NaN
+    for the rest), past a full block of lanes and in the tail."""
+    n = 70
+    arrays = [np.array(a) for a in arrays_for(spec, (n,), dtype, seed=4)]
+    x = arrays[0]
+    x[[3, 40]], x[[5, 50]], x[6] = np.nan, np.inf, -np.inf
+    of_d = spec.target != "none" and spec.name not in ("hinge_embedding_loss", "kl_div")
+    if spec.target != "none":
+        y = arrays[1]
+        y[[9, 45]] = np.nan
+        y[[5, 11]] = np.inf
+        x[11] = np.inf  # inf - inf: NaN
+    with np.errstate(invalid="ignore"):
+        nan = np.isnan(x - arrays[1]) if of_d else np.isnan(x)
+    assert nan.sum() >= (5 if of_d else 2)
+    for reduction in spec.reductions:
+        kw = {"reduction": reduction}
+        if weighted:
+            kw["sample_weight"] = weights_for(spec, n)
+        _, grad, hess = public(spec)(*arrays, return_hessian=True, **kw)
+        finite = [np.where(np.isfinite(a), a, 0.5) for a in as64(arrays)]
+        ref_hess = ref(spec)(*finite, return_hessian=True, **kw)[2]
+        np.testing.assert_array_equal(np.isnan(hess), nan, err_msg=reduction)
+        assert_hess_close(np.where(nan, 0, hess).astype(dtype), np.where(nan, 0, ref_hess), dtype)
+
+
 # ---- the kernels against the reference ----
 
 LAYOUTS = {"contiguous": (37,), "strided": (11, 7), "2d": (9, 6)}

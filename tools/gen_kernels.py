@@ -51,7 +51,8 @@ def pointwise_context(pkg: Path) -> dict:
         losses.append({"name": s.name, "has_target": s.target != "none",
                        "params": [p.name for p in s.kernel_params],
                        "cols": [(a.name, a.fill) for a in s.array_params],
-                       "lanes32": s.float32_lanes, "parallel_min": s.parallel_min})
+                       "lanes32": s.float32_lanes, "parallel_min": s.parallel_min,
+                       "hconst": s.constant_hessian})
     return {"losses": losses}
 
 

@@ -34,6 +34,7 @@ cdef extern from "_vmathf.h":
     double log1p32 "fl_log1p32"(double x) noexcept nogil
     fl_lc log_cosh_tanh32 "fl_log_cosh_tanh32"(double d) noexcept nogil
     float expdiff32 "fl_expdiff32"(float x, float m) noexcept nogil
+    float wheref "fl_blendf"(bint c, float a, float b) noexcept nogil
     # float32 lanes with FMA, float64 out (same bits on every FMA level; the x86-64
     # baseline computes them in float64: FL_F32_LANES in _vmathf.h).
     ctypedef struct fl_sig32:
@@ -46,6 +47,14 @@ cdef extern from "_vmathf.h":
 ctypedef fused real:
     float
     double
+
+
+# where() in the data's type: a float32 select stays in float32 lanes.
+cdef inline real where_r(bint c, real a, real b) noexcept nogil:
+    if real is float:
+        return wheref(c, a, b)
+    else:
+        return where(c, a, b)
 
 
 # An element's loss and its derivative, returned by value: out-pointers inside a

@@ -6,7 +6,13 @@ respect to ``x`` as a struct: returning through out-pointers inside ``prange``
 makes them shared between threads (a race). ``<name>_h`` (same arguments)
 returns the second derivative, in float64 math for any data: the kernels call
 it beside ``_lg`` only for ``return_hessian`` (once inlined, the common
-subexpressions of the two, such as exp(-|x|), are computed once). The generated kernels in
+subexpressions of the two, such as exp(-|x|), are computed once). A loss whose
+second derivative is a constant of its parameters (registry:
+``constant_hessian``) has instead ``<name>_hk(*params)``, that constant, and
+``<name>_hs(x[, y], s)``, which gives an element the scaled constant ``s`` in the
+data's type, or the NaN the element propagates: the kernel scales the constant
+once per chunk and writes it without float64 math (float32 mse_loss 1.46x ->
+1.15x its gradient-only call at 65,536 elements, avx512; 2.9x -> 1.3x baseline). The generated kernels in
 ``_pointwise.pyx`` call these; nothing else holds pointwise loss math in C.
 The exp/log/select library they use is ``_math.pxd`` (shared with the row-wise
 losses, so that a change here rebuilds only the pointwise kernels).
@@ -29,9 +35,13 @@ cdef inline LG mse_loss_lg(real prec, double x, double y) noexcept nogil:
     return LG(d * d, 2.0 * d)
 
 
-cdef inline double mse_loss_h(real prec, double x, double y) noexcept nogil:
+cdef inline double mse_loss_hk() noexcept nogil:
+    return 2.0
+
+
+cdef inline real mse_loss_hs(real x, real y, real s) noexcept nogil:
     # A NaN input or target propagates, as in the gradient.
-    return where(x - y == x - y, 2.0, x - y)
+    return where_r(x - y == x - y, s, x - y)
 
 
 cdef inline LG l1_loss_lg(real prec, double x, double y) noexcept nogil:
@@ -39,9 +49,13 @@ cdef inline LG l1_loss_lg(real prec, double x, double y) noexcept nogil:
     return LG(fabs(d), _sign(d))
 
 
-cdef inline double l1_loss_h(real prec, double x, double y) noexcept nogil:
+cdef inline double l1_loss_hk() noexcept nogil:
     # 0 everywhere; at d = 0 too (the kink).
-    return where(x - y == x - y, 0.0, x - y)
+    return 0.0
+
+
+cdef inline real l1_loss_hs(real x, real y, real s) noexcept nogil:
+    return where_r(x - y == x - y, s, x - y)
 
 
 cdef inline LG huber_loss_lg(real prec, double x, double y, double delta) noexcept nogil:
@@ -120,24 +134,36 @@ cdef inline LG quantile_loss_lg(real prec, double x, double y, double quantile) 
               where(d > 0, -quantile, where(d < 0, 1.0 - quantile, d * 0.0)))
 
 
-cdef inline double quantile_loss_h(real prec, double x, double y, double quantile) noexcept nogil:
-    return where(y - x == y - x, 0.0, y - x)
+cdef inline double quantile_loss_hk(double quantile) noexcept nogil:
+    return 0.0
+
+
+cdef inline real quantile_loss_hs(real x, real y, real s) noexcept nogil:
+    return where_r(y - x == y - x, s, y - x)
 
 
 cdef inline LG l1_penalty_lg(real prec, double w, double alpha) noexcept nogil:
     return LG(alpha * fabs(w), alpha * _sign(w))
 
 
-cdef inline double l1_penalty_h(real prec, double w, double alpha) noexcept nogil:
-    return where(w == w, 0.0, w)
+cdef inline double l1_penalty_hk(double alpha) noexcept nogil:
+    return 0.0
+
+
+cdef inline real l1_penalty_hs(real w, real s) noexcept nogil:
+    return where_r(w == w, s, w)
 
 
 cdef inline LG l2_penalty_lg(real prec, double w, double alpha) noexcept nogil:
     return LG(0.5 * alpha * w * w, alpha * w)
 
 
-cdef inline double l2_penalty_h(real prec, double w, double alpha) noexcept nogil:
-    return where(w == w, alpha, w)
+cdef inline double l2_penalty_hk(double alpha) noexcept nogil:
+    return alpha
+
+
+cdef inline real l2_penalty_hs(real w, real s) noexcept nogil:
+    return where_r(w == w, s, w)
 
 
 cdef inline LG elastic_net_penalty_lg(real prec, double w, double alpha, double l1_ratio) noexcept nogil:
@@ -145,9 +171,12 @@ cdef inline LG elastic_net_penalty_lg(real prec, double w, double alpha, double 
               alpha * (l1_ratio * _sign(w) + (1.0 - l1_ratio) * w))
 
 
-cdef inline double elastic_net_penalty_h(real prec, double w, double alpha,
-                                         double l1_ratio) noexcept nogil:
-    return where(w == w, alpha * (1.0 - l1_ratio), w)
+cdef inline double elastic_net_penalty_hk(double alpha, double l1_ratio) noexcept nogil:
+    return alpha * (1.0 - l1_ratio)
+
+
+cdef inline real elastic_net_penalty_hs(real w, real s) noexcept nogil:
+    return where_r(w == w, s, w)
 
 
 # ---- classification ----
@@ -265,8 +294,12 @@ cdef inline LG hinge_embedding_loss_lg(real prec, double x, double y, double mar
               where(x == x, not_neg - not_pos * <double>(d >= 0), x))
 
 
-cdef inline double hinge_embedding_loss_h(real prec, double x, double y, double margin) noexcept nogil:
-    return where(x == x, 0.0, x)
+cdef inline double hinge_embedding_loss_hk(double margin) noexcept nogil:
+    return 0.0
+
+
+cdef inline real hinge_embedding_loss_hs(real x, real y, real s) noexcept nogil:
+    return where_r(x == x, s, x)
 
 
 cdef inline LG kl_div_lg(real prec, double x, double y, double log_target) noexcept nogil:
@@ -280,6 +313,10 @@ cdef inline LG kl_div_lg(real prec, double x, double y, double log_target) noexc
     return LG(where(y == 0, zero, y * log_(prec, y) - y * x), where(x == x, -y, x))
 
 
-cdef inline double kl_div_h(real prec, double x, double y, double log_target) noexcept nogil:
+cdef inline double kl_div_hk(double log_target) noexcept nogil:
     # Linear in x.
-    return where(x == x, 0.0, x)
+    return 0.0
+
+
+cdef inline real kl_div_hs(real x, real y, real s) noexcept nogil:
+    return where_r(x == x, s, x)

@@ -159,6 +159,10 @@ class LossSpec:
     # The diagonal of the Hessian (LaTeX, as formula and gradient), computed by the
     # kernels for return_hessian=True; "" where it is not implemented.
     hessian_formula: str = ""
+    # Pointwise: the second derivative is a constant of the parameters wherever the
+    # element is a number (_pointwise_math.pxd has <name>_hk and <name>_hs in place
+    # of <name>_h): the kernels scale it once per chunk, in the data's type.
+    constant_hessian: bool = False
     # kind "multi" (several differentiable arrays): the array arguments in signature
     # order, "target" among them if there is one; every other one is differentiated
     # (``inputs``). ``domains``: what the battery draws for each (see input_domain).
@@ -251,6 +255,7 @@ LOSSES: tuple[LossSpec, ...] = (
         formula=r"l_i = (x_i - y_i)^2",
         gradient=r"\frac{\partial l_i}{\partial x_i} = 2 (x_i - y_i)",
         hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = 2",
+        constant_hessian=True,
         torch="mse_loss",
         peers=("keras.losses.MeanSquaredError", "sklearn.metrics.mean_squared_error"),
     ),
@@ -264,6 +269,7 @@ LOSSES: tuple[LossSpec, ...] = (
         gradient=(r"\frac{\partial l_i}{\partial x_i} = \operatorname{sign}(x_i - y_i), \quad "
                   r"\operatorname{sign}(0) = 0 \text{ (as PyTorch)}"),
         hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = 0 \text{ (the kink at } x_i = y_i \text{ too)}",
+        constant_hessian=True,
         torch="l1_loss",
         peers=("keras.losses.MeanAbsoluteError", "sklearn.metrics.mean_absolute_error"),
     ),
@@ -346,6 +352,7 @@ LOSSES: tuple[LossSpec, ...] = (
         gradient=(r"\frac{\partial l_i}{\partial x_i} = -q \text{ if } d_i > 0 \text{, } 1 - q "
                   r"\text{ if } d_i < 0 \text{, } 0 \text{ if } d_i = 0"),
         hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = 0 \text{ (the kink at } d_i = 0 \text{ too)}",
+        constant_hessian=True,
         params=(Param("quantile", 0.5, **_PROB, examples=(0.1, 0.9), doc="The quantile q to estimate."),),
         peers=("sklearn.metrics.mean_pinball_loss",),
         notes="At d = 0 the subgradient 0 is used (it lies in [-q, 1 - q] for every q); "
@@ -361,6 +368,7 @@ LOSSES: tuple[LossSpec, ...] = (
         gradient=(r"\frac{\partial}{\partial w_i} = \alpha \operatorname{sign}(w_i), \quad "
                   r"\operatorname{sign}(0) = 0"),
         hessian_formula=r"\frac{\partial^2}{\partial w_i^2} = 0 \text{ (the kink at } w_i = 0 \text{ too)}",
+        constant_hessian=True,
         params=(Param("alpha", 1.0, low=0.0, examples=(0.3,), doc="Penalty strength."),),
         input_name="w",
         default_reduction="sum",
@@ -376,6 +384,7 @@ LOSSES: tuple[LossSpec, ...] = (
         formula=r"\frac{\alpha}{2} \sum_i w_i^2",
         gradient=r"\frac{\partial}{\partial w_i} = \alpha w_i",
         hessian_formula=r"\frac{\partial^2}{\partial w_i^2} = \alpha",
+        constant_hessian=True,
         params=(Param("alpha", 1.0, low=0.0, examples=(0.3,), doc="Penalty strength."),),
         input_name="w",
         default_reduction="sum",
@@ -395,6 +404,7 @@ LOSSES: tuple[LossSpec, ...] = (
         gradient=(r"\frac{\partial}{\partial w_i} = \alpha \left(r \operatorname{sign}(w_i) + (1 "
                   r"- r) w_i\right)"),
         hessian_formula=r"\frac{\partial^2}{\partial w_i^2} = \alpha (1 - r)",
+        constant_hessian=True,
         params=(
             Param("alpha", 1.0, low=0.0, examples=(0.3,), doc="Penalty strength."),
             Param("l1_ratio", 0.5, **_PROB, examples=(0.0, 1.0), doc="Share of the L1 term."),
@@ -500,6 +510,7 @@ LOSSES: tuple[LossSpec, ...] = (
         gradient=(r"\frac{\partial l_i}{\partial x_i} = [y_i \ne -1] - [y_i \ne 1] \, [m - x_i "
                   r"\geq 0]"),
         hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = 0",
+        constant_hessian=True,
         params=(Param("margin", 1.0, examples=(0.3,), doc="Margin of the dissimilar pairs."),),
         torch="hinge_embedding_loss",
         notes="Exactly PyTorch's formula, also for targets other than -1 and 1; at margin - x = 0 "
@@ -516,6 +527,7 @@ LOSSES: tuple[LossSpec, ...] = (
         formula=r"l_i = y_i \log y_i - y_i x_i \text{; log\_target: } e^{y_i} (y_i - x_i)",
         gradient=r"\frac{\partial l_i}{\partial x_i} = -y_i \text{; log\_target: } -e^{y_i}",
         hessian_formula=r"\frac{\partial^2 l_i}{\partial x_i^2} = 0",
+        constant_hessian=True,
         params=(Param("log_target", False, type=bool, doc="Whether target holds log-probabilities."),),
         reductions=("mean", "batchmean", "sum", "none"),
         torch="kl_div",
