@@ -149,11 +149,14 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
     grad, hess = check_outs(out, x, want_hess)
     if out is not None:
         return_grad = True
-        if hess is None:  # element i is read before its gradient is written
-            arrays = [separate_from_out(grad, a) for a in arrays]
-        else:  # the Hessian kernel's outputs are restrict pointers: nothing read may alias
-            arrays, args = ([apart_from((grad, hess), a) for a in v] for v in (arrays, args))
-            w, elem_w = (apart_from((grad, hess), a) for a in (w, elem_w))
+        # The kernels write through restrict pointers: nothing they read may alias
+        # their outputs, but an input (or target) that is the gradient buffer itself
+        # (in place; the kernel then reads a copy of each chunk).
+        bufs = (grad,) if hess is None else (grad, hess)
+        arrays = [separate_from_out(grad, a) if hess is None else apart_from(bufs, a)
+                  for a in arrays]
+        args = [apart_from(bufs, a) for a in args]
+        w, elem_w = (apart_from(bufs, a) for a in (w, elem_w))
     elif return_grad or hess is not None:
         return_grad = True
         grad = np.empty_like(x)

@@ -348,9 +348,9 @@ def check_outs(out: object, like: np.ndarray, hessian: bool) -> tuple:
 def separate_from_out(out: np.ndarray, arr: np.ndarray) -> np.ndarray:
     """``arr``, copied if the kernel would read it after writing ``out`` over it.
 
-    Element i of every array is read before grad[i] is written, so ``out``
-    being exactly ``arr`` (same start, same layout) is safe; any other overlap
-    is not.
+    ``out`` being exactly ``arr`` (same start, same layout) is safe: the row-wise
+    kernels read element i before they write grad[i], and the pointwise ones then
+    read a copy of each chunk. Any other overlap is not.
     """
     if not np.may_share_memory(out, arr):
         return arr
@@ -364,9 +364,9 @@ def separate_from_out(out: np.ndarray, arr: np.ndarray) -> np.ndarray:
 
 def apart_from(bufs: tuple, arr: object) -> object:
     """``arr`` (an array the kernel reads, or None), copied if it shares memory with
-    any of ``bufs``, even as the buffer itself. The pointwise Hessian kernel writes
-    through restrict-qualified pointers (without them its loops vectorise badly), so
-    nothing it reads may alias what it writes."""
+    any of ``bufs``, even as the buffer itself. The pointwise kernels write through
+    restrict-qualified pointers (without them their loops vectorise badly), so nothing
+    they read may alias what they write."""
     if isinstance(arr, np.ndarray) and any(np.may_share_memory(arr, b) for b in bufs):
         return arr.copy()
     return arr
