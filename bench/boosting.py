@@ -9,11 +9,12 @@ Benchmarks, not tests: nothing here asserts a time. Three parts:
     scikit-learn's ``HalfBinomialLoss.gradient_hessian`` (preallocated outputs,
     ``n_threads``); 1 and 2 threads.
 (b) ``hessian``: value + gradient + Hessian (``out=(g, h)``) against value + gradient
-    (``out=g``) for a few losses, N elements (cross_entropy: N / 10 rows of 10 classes),
-    float32 and float64, the two calls interleaved. Its first row, ``floor``, is the
-    same-run bandwidth floor: ``_simd.triad`` with the traffic of value + gradient (read x, y; write g) and, with
-    ``h``, of value + gradient + Hessian (one more output stream). A loss whose
-    value + gradient is store-bound (mse_loss) cannot pay less than that floor's ratio.
+    (``out=g``) for every pointwise loss with a Hessian and cross_entropy, N elements,
+    float32 and float64, the two calls interleaved. Its first rows are the same-run
+    bandwidth floors: ``_simd.triad`` with the traffic of value + gradient (``floor``:
+    read x, y; write g; ``floor-x``: read x; write g) and, with ``h``, of value +
+    gradient + Hessian (one more output stream). A loss whose value + gradient is
+    store-bound (mse_loss, l2_penalty) cannot pay less than its floor's ratio.
 (c) ``rounds``: wall time of 100 boosting rounds (XGBoost ``hist``, LightGBM) on ROWS
     rows of 20 features with the fastloss objective, the NumPy one and the built-in
     binary logistic objective, the booster and the objective on the same thread count.
@@ -51,9 +52,12 @@ from fastloss._data import make_arrays  # noqa: E402
 from fastloss.boosting import lightgbm_objective, xgboost_objective  # noqa: E402
 
 BCE = "binary_cross_entropy_with_logits"
-FLOOR = "floor"  # part (b)'s bandwidth floor (_simd.triad), not a loss
-HESSIAN_LOSSES = (FLOOR, "mse_loss", "huber_loss", "log_cosh_loss", "poisson_nll_loss", BCE,
-                  "sigmoid_focal_loss", "cross_entropy")
+FLOOR = "floor"  # part (b)'s bandwidth floors (_simd.triad), not losses: read x, y
+FLOOR_X = "floor-x"  # read x only (y = x: its second read hits the cache), as the penalties
+# Part (b): the floors, every pointwise loss with a Hessian (the registry's order), and
+# cross_entropy.
+HESSIAN_LOSSES = (FLOOR, FLOOR_X, *(s.name for s in fastloss.REGISTRY.values()
+                                     if s.kind == "pointwise" and s.hessian), "cross_entropy")
 OBJECTIVE_IMPLS = ("fastloss-xgboost", "fastloss-lightgbm", "fastloss-kernel", "numpy",
                    "sklearn")
 ROUNDS_IMPLS = ("fastloss", "numpy", "builtin")
@@ -113,18 +117,20 @@ def objective_runner(impl, x, y, n_threads):
 
 def hessian_runner(name, dtype, n, with_hessian, n_threads):
     """Part (b): value + gradient (+ Hessian) of ``name`` on n elements, out= reused;
-    ``name`` FLOOR: the triad with the same streams (read x, y; write g, and h)."""
-    if name == FLOOR:
+    ``name`` FLOOR: the triad with the same streams (read x, y; write g, and h); FLOOR_X
+    the same with y = x (the streams of a loss without a target)."""
+    if name in (FLOOR, FLOOR_X):
         x, y = make_arrays(fastloss.REGISTRY["mse_loss"], (n,), np.dtype(dtype))
+        y = x if name == FLOOR_X else y
         g, h = np.empty_like(x), np.empty_like(x)
         simd = _dispatch.load("_simd")
         return lambda: simd.triad(x, y, g, n_threads, h=h if with_hessian else None)
     spec = fastloss.REGISTRY[name]
-    x, t, *rest = make_arrays(spec, (n,), np.dtype(dtype))
+    arrays = make_arrays(spec, (n,), np.dtype(dtype))
     fn = getattr(fastloss, name)
-    g, h = np.empty_like(x), np.empty_like(x)
+    g, h = np.empty_like(arrays[0]), np.empty_like(arrays[0])
     out = (g, h) if with_hessian else g
-    return lambda: fn(x, t, *rest, out=out, n_threads=n_threads)
+    return lambda: fn(*arrays, out=out, n_threads=n_threads)
 
 
 def rounds_runner(library, impl, rows, rounds, n_threads):
