@@ -9,6 +9,8 @@ accuracy: see _vmath.h and _vmathf.h.
 
 cdef extern from "_select.h":
     double where "fl_where"(bint c, double a, double b) noexcept nogil
+    double pick "fl_pick"(bint c, double a, double b) noexcept nogil
+    float pickf "fl_pickf"(bint c, float a, float b) noexcept nogil
 
 
 cdef extern from "_vmath.h":
@@ -34,7 +36,6 @@ cdef extern from "_vmathf.h":
     double log1p32 "fl_log1p32"(double x) noexcept nogil
     fl_lc log_cosh_tanh32 "fl_log_cosh_tanh32"(double d) noexcept nogil
     float expdiff32 "fl_expdiff32"(float x, float m) noexcept nogil
-    float wheref "fl_blendf"(bint c, float a, float b) noexcept nogil
     # float32 lanes with FMA, float64 out (same bits on every FMA level; the x86-64
     # baseline computes them in float64: FL_F32_LANES in _vmathf.h).
     ctypedef struct fl_sig32:
@@ -49,12 +50,13 @@ ctypedef fused real:
     double
 
 
-# where() in the data's type: a float32 select stays in float32 lanes.
+# c ? a : b in the data's type (a float32 select stays in float32 lanes), for arms
+# that are not constants (see _select.h).
 cdef inline real where_r(bint c, real a, real b) noexcept nogil:
     if real is float:
-        return wheref(c, a, b)
+        return pickf(c, a, b)
     else:
-        return where(c, a, b)
+        return pick(c, a, b)
 
 
 # An element's loss and its derivative, returned by value: out-pointers inside a
