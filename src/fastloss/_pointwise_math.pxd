@@ -69,7 +69,7 @@ cdef inline LG huber_loss_lg(real prec, double x, double y, double delta) noexce
 cdef inline double huber_loss_h(real prec, double x, double y, double delta) noexcept nogil:
     # The gradient's branch: 1 where |d| < delta, 0 on the linear side (the kink too).
     cdef double d = x - y
-    return where(d == d, <double>(fabs(d) < delta), d)
+    return pick(d == d, <double>(fabs(d) < delta), d)
 
 
 cdef inline LG smooth_l1_loss_lg(real prec, double x, double y, double beta) noexcept nogil:
@@ -85,7 +85,7 @@ cdef inline LG smooth_l1_loss_lg(real prec, double x, double y, double beta) noe
 
 cdef inline double smooth_l1_loss_h(real prec, double x, double y, double beta) noexcept nogil:
     cdef double d = x - y
-    return where(d == d, where(fabs(d) < beta, 1.0 / max(beta, 1e-300), 0.0), d)
+    return pick(d == d, where(fabs(d) < beta, 1.0 / max(beta, 1e-300), 0.0), d)
 
 
 cdef inline LG poisson_nll_loss_lg(real prec, double x, double y, double log_input, double full,
