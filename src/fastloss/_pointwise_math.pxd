@@ -27,7 +27,7 @@ from fastloss._logistic_math cimport *
 cdef inline double _sign(double d) noexcept nogil:
     # PyTorch's subgradient: sign(0) = 0, and NaN propagates. Written as
     # selects, not branches, so that loops calling it vectorise.
-    return where(d == d, <double>(d > 0) - <double>(d < 0), d)
+    return pick(d == d, <double>(d > 0) - <double>(d < 0), d)
 
 
 cdef inline LG mse_loss_lg(real prec, double x, double y) noexcept nogil:
@@ -62,8 +62,8 @@ cdef inline LG huber_loss_lg(real prec, double x, double y, double delta) noexce
     cdef double d = x - y
     cdef double a = fabs(d)
     cdef bint quadratic = a < delta
-    return LG(where(quadratic, 0.5 * d * d, delta * (a - 0.5 * delta)),
-              where(quadratic, d, delta * _sign(d)))
+    return LG(pick(quadratic, 0.5 * d * d, delta * (a - 0.5 * delta)),
+              pick(quadratic, d, delta * _sign(d)))
 
 
 cdef inline double huber_loss_h(real prec, double x, double y, double delta) noexcept nogil:
@@ -79,8 +79,8 @@ cdef inline LG smooth_l1_loss_lg(real prec, double x, double y, double beta) noe
     # arm of the select free of a division by zero.
     cdef bint quadratic = a < beta
     cdef double inv_beta = 1.0 / max(beta, 1e-300)
-    return LG(where(quadratic, 0.5 * d * d * inv_beta, a - 0.5 * beta),
-              where(quadratic, d * inv_beta, _sign(d)))
+    return LG(pick(quadratic, 0.5 * d * d * inv_beta, a - 0.5 * beta),
+              pick(quadratic, d * inv_beta, _sign(d)))
 
 
 cdef inline double smooth_l1_loss_h(real prec, double x, double y, double beta) noexcept nogil:
@@ -291,7 +291,7 @@ cdef inline LG hinge_embedding_loss_lg(real prec, double x, double y, double mar
     cdef double not_pos = <double>(y != 1.0)
     cdef double not_neg = <double>(y != -1.0)
     return LG(where(not_neg != 0, x, 0.0) + where(not_pos != 0, max(d, 0.0), 0.0),
-              where(x == x, not_neg - not_pos * <double>(d >= 0), x))
+              pick(x == x, not_neg - not_pos * <double>(d >= 0), x))
 
 
 cdef inline double hinge_embedding_loss_hk(double margin) noexcept nogil:
