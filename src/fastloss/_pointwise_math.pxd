@@ -85,7 +85,10 @@ cdef inline LG smooth_l1_loss_lg(real prec, double x, double y, double beta) noe
 
 cdef inline double smooth_l1_loss_h(real prec, double x, double y, double beta) noexcept nogil:
     cdef double d = x - y
-    return pick(d == d, where(fabs(d) < beta, 1.0 / max(beta, 1e-300), 0.0), d)
+    # [|d| < beta] / beta as a product (the reciprocal is finite): a select with the
+    # constant 0 arm, beside the gradient's select on the same compare, turned the
+    # baseline level's loop into branches (7.8 ns per element, 6x the gradient).
+    return pick(d == d, <double>(fabs(d) < beta) * (1.0 / max(beta, 1e-300)), d)
 
 
 cdef inline LG poisson_nll_loss_lg(real prec, double x, double y, double log_input, double full,
