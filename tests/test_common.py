@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from fastloss import _launch
-from fastloss._registry import REGISTRY
 from fastloss.testing import check_grad
 
 from helpers import (DTYPES, arrays_for, as64, assert_close, evaluate, loss_params, nan_site,
@@ -182,33 +181,6 @@ def test_out_may_alias_input(spec):
     value, grad = public(spec)(x, *arrays[1:], out=x)
     assert grad is x
     assert_close(value, grad, ref_value, ref_grad, np.float64)
-
-
-@pytest.mark.parametrize("dtype", [np.float32, np.float64], ids=["f32", "f64"])
-@pytest.mark.parametrize("name", ["mse_loss", "huber_loss", "binary_cross_entropy_with_logits"])
-def test_out_sharing_memory_with_weights(name, dtype):
-    """sample_weight and a class vector (float64: passed on as they are) in the memory of
-    the gradient's buffer: the pointwise kernels write through restrict pointers, so
-    they are copied first; the results are those of separate arrays, bit for bit."""
-    spec = REGISTRY[name]
-    x, *rest = arrays_for(spec, (300, 8), np.float64, seed=3)
-    x, rest = x.astype(dtype), [r.astype(dtype) for r in rest]
-    rng = np.random.default_rng(4)
-    kw = {"reduction": "sum"}  # ("mean" scales a copy of the weights by a power of two)
-    if name.startswith("binary"):
-        kw["pos_weight"] = rng.uniform(0.5, 2.0, 8)
-    w = rng.uniform(0.5, 2.0, 300)
-    value, grad = public(spec)(x, *rest, sample_weight=w, return_grad=True, **kw)
-    g = np.empty_like(x)
-    pool = (g if dtype == np.float64 else g.view(np.float64)).reshape(-1)
-    pool[:300] = w
-    shared = {**kw, "sample_weight": pool[:300]}
-    if "pos_weight" in kw:
-        pool[300:308] = kw["pos_weight"]
-        shared["pos_weight"] = pool[300:308]
-    value2, grad2 = public(spec)(x, *rest, out=g, **shared)
-    assert grad2 is g and value2 == value
-    np.testing.assert_array_equal(grad2, grad)
 
 
 @pytest.mark.parametrize("spec", specs(differentiable=True))

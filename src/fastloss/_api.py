@@ -151,7 +151,7 @@ def _pointwise_call(spec, kernels, x, target, reduction, sample_weight, return_g
         return_grad = True
         # The kernels write through restrict pointers: nothing they read may alias
         # their outputs, but an input (or target) that is the gradient buffer itself
-        # (in place; the kernel then reads a copy of each chunk).
+        # (in place; the kernel then stages each chunk's gradient, _pointwise _piece).
         bufs = (grad,) if hess is None else (grad, hess)
         arrays = [separate_from_out(grad, a) if hess is None else apart_from(bufs, a)
                   for a in arrays]

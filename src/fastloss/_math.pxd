@@ -52,7 +52,7 @@ ctypedef fused real:
 
 # c ? a : b in the data's type (a float32 select stays in float32 lanes), for arms
 # that are not constants (see _select.h).
-cdef inline real where_r(bint c, real a, real b) noexcept nogil:
+cdef inline real pick_r(bint c, real a, real b) noexcept nogil:
     if real is float:
         return pickf(c, a, b)
     else:

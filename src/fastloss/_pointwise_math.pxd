@@ -41,7 +41,7 @@ cdef inline double mse_loss_hk() noexcept nogil:
 
 cdef inline real mse_loss_hs(real x, real y, real s) noexcept nogil:
     # A NaN input or target propagates, as in the gradient.
-    return where_r(x - y == x - y, s, x - y)
+    return pick_r(x - y == x - y, s, x - y)
 
 
 cdef inline LG l1_loss_lg(real prec, double x, double y) noexcept nogil:
@@ -55,7 +55,7 @@ cdef inline double l1_loss_hk() noexcept nogil:
 
 
 cdef inline real l1_loss_hs(real x, real y, real s) noexcept nogil:
-    return where_r(x - y == x - y, s, x - y)
+    return pick_r(x - y == x - y, s, x - y)
 
 
 cdef inline LG huber_loss_lg(real prec, double x, double y, double delta) noexcept nogil:
@@ -142,7 +142,7 @@ cdef inline double quantile_loss_hk(double quantile) noexcept nogil:
 
 
 cdef inline real quantile_loss_hs(real x, real y, real s) noexcept nogil:
-    return where_r(y - x == y - x, s, y - x)
+    return pick_r(y - x == y - x, s, y - x)
 
 
 cdef inline LG l1_penalty_lg(real prec, double w, double alpha) noexcept nogil:
@@ -154,7 +154,7 @@ cdef inline double l1_penalty_hk(double alpha) noexcept nogil:
 
 
 cdef inline real l1_penalty_hs(real w, real s) noexcept nogil:
-    return where_r(w == w, s, w)
+    return pick_r(w == w, s, w)
 
 
 cdef inline LG l2_penalty_lg(real prec, double w, double alpha) noexcept nogil:
@@ -166,7 +166,7 @@ cdef inline double l2_penalty_hk(double alpha) noexcept nogil:
 
 
 cdef inline real l2_penalty_hs(real w, real s) noexcept nogil:
-    return where_r(w == w, s, w)
+    return pick_r(w == w, s, w)
 
 
 cdef inline LG elastic_net_penalty_lg(real prec, double w, double alpha, double l1_ratio) noexcept nogil:
@@ -179,7 +179,7 @@ cdef inline double elastic_net_penalty_hk(double alpha, double l1_ratio) noexcep
 
 
 cdef inline real elastic_net_penalty_hs(real w, real s) noexcept nogil:
-    return where_r(w == w, s, w)
+    return pick_r(w == w, s, w)
 
 
 # ---- classification ----
@@ -302,7 +302,7 @@ cdef inline double hinge_embedding_loss_hk(double margin) noexcept nogil:
 
 
 cdef inline real hinge_embedding_loss_hs(real x, real y, real s) noexcept nogil:
-    return where_r(x == x, s, x)
+    return pick_r(x == x, s, x)
 
 
 cdef inline LG kl_div_lg(real prec, double x, double y, double log_target) noexcept nogil:
@@ -322,4 +322,4 @@ cdef inline double kl_div_hk(double log_target) noexcept nogil:
 
 
 cdef inline real kl_div_hs(real x, real y, real s) noexcept nogil:
-    return where_r(x == x, s, x)
+    return pick_r(x == x, s, x)

@@ -350,7 +350,7 @@ def separate_from_out(out: np.ndarray, arr: np.ndarray) -> np.ndarray:
 
     ``out`` being exactly ``arr`` (same start, same layout) is safe: the row-wise
     kernels read element i before they write grad[i], and the pointwise ones then
-    read a copy of each chunk. Any other overlap is not.
+    stage each chunk's gradient in a buffer of their own. Any other overlap is not.
     """
     if not np.may_share_memory(out, arr):
         return arr
