@@ -12,7 +12,7 @@ Environment switches:
   FASTLOSS_DEBUG_INFO=1       keep debug information (-g); release builds drop it.
 
 Kernel modules (KERNEL_MODULES) are compiled once per SIMD level of the target
-(x86-64: baseline, avx2, avx512; elsewhere baseline only) from one source, each
+(x86-64: baseline = x86-64-v2, avx2, avx512; elsewhere baseline only) from one source, each
 cythonized into a build directory of its level (no per-level copies in src/);
 fastloss._dispatch imports the best one the CPU supports.
 """
@@ -43,16 +43,22 @@ PLAIN_MODULES = ("_omp", "_fastpath", "_launch", "_counts", "_blas")
 
 _dispatch = runpy.run_path(str(PKG / "_dispatch_levels.py"))
 
-# Compiler flags per SIMD level. Every level also gets -ffp-contract=off (see
-# build_extensions) so that no level fuses a*b+c differently: all levels give
-# bit-identical results.
+# Compiler flags per SIMD level of the kernel modules. Every level also gets
+# -ffp-contract=off (see build_extensions) so that no level fuses a*b+c differently.
+# The x86-64 baseline is x86-64-v2 (SSE4.2, POPCNT; _dispatch_levels.REQUIRES): under
+# plain SSE2, GCC 12 cannot select between float64 lanes on a compare (no 64-bit lane
+# select before SSE4.1), so every loop with a transcendental stayed scalar, 2.2-3.7x
+# slower (bench/README.md). The plain modules keep the compiler's default ISA: they
+# import, and _dispatch says what the CPU lacks, on any x86-64.
+X86_64_V2 = ["-msse4.2", "-mpopcnt"]
 SIMD_FLAGS = {
     "unix": {
-        "baseline": [],
+        "baseline": X86_64_V2 if _dispatch["is_x86_64"]() else [],
         "avx2": ["-mavx2", "-mfma", "-mf16c", "-mbmi", "-mbmi2"],
         "avx512": ["-mavx512f", "-mavx512cd", "-mavx512vl", "-mavx512bw", "-mavx512dq",
                    "-mavx2", "-mfma", "-mf16c", "-mbmi", "-mbmi2", "-mprefer-vector-width=512"],
     },
+    # (MSVC's baseline stays SSE2 code; the CPU check is the same on every x86-64.)
     "msvc": {"baseline": [], "avx2": ["/arch:AVX2"], "avx512": ["/arch:AVX512"]},
 }
 
@@ -239,7 +245,8 @@ class BuildExt(build_ext):
         simd = SIMD_FLAGS["msvc" if ctype == "msvc" else "unix"]
         for ext in self.extensions:
             level = _dispatch["level_of"](ext.name)  # (cythonize drops extra attributes)
-            ext.extra_compile_args = cflags + simd[level] + list(ext.extra_compile_args)
+            kernel = ext.name.split(".")[-1].removesuffix(f"_{level}") in KERNEL_MODULES
+            ext.extra_compile_args = cflags + (simd[level] if kernel else []) + list(ext.extra_compile_args)
             ext.extra_link_args = lflags + list(ext.extra_link_args)
         super().build_extensions()
 

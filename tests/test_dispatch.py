@@ -32,6 +32,38 @@ def test_env_caps_the_level(cap):
     assert got in allowed and got in LEVELS
 
 
+def _import_with_cpu_features(change):
+    """Import fastloss in a fresh process after `change` (code) edited NumPy's CPU
+    feature dict `f`: (returncode, stderr, the level chosen)."""
+    code = ("try:\n    import numpy._core._multiarray_umath as m\n"
+            "except ImportError:  # NumPy 1\n    import numpy.core._multiarray_umath as m\n"
+            "f = m.__cpu_features__\n" + change + "\n"
+            "import fastloss, fastloss._dispatch as d\n"
+            "print(d.SIMD_LEVEL)")
+    env = {k: v for k, v in os.environ.items() if k != "FASTLOSS_SIMD"}
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    return r.returncode, r.stderr, r.stdout.strip()
+
+
+def test_cpu_without_the_baseline_features_is_refused_at_import():
+    """The x86-64 baseline kernels are built for x86-64-v2: on a CPU without SSE4.2
+    importing fastloss raises ImportError naming what is missing, instead of a kernel
+    stopping the process on an illegal instruction. Elsewhere the check does not apply."""
+    rc, err, level = _import_with_cpu_features('f["SSE42"] = False; f["POPCNT"] = False')
+    if _dispatch.is_x86_64():
+        assert rc != 0 and "ImportError" in err, err
+        assert "x86-64-v2" in err and "SSE42, POPCNT" in err, err
+    else:
+        assert rc == 0 and level == "baseline", err
+
+
+def test_cpu_features_unknown_means_the_baseline():
+    """Where NumPy reports no CPU features, fastloss assumes the baseline (not
+    AVX2 or AVX-512, not a refusal)."""
+    rc, err, level = _import_with_cpu_features("f.clear()")
+    assert rc == 0 and level == "baseline", err
+
+
 # Every loss, dtype and parameter case through the public API, hashed: run once per
 # SIMD level (FASTLOSS_SIMD caps the level chosen at import). The float32 results of
 # the losses named in argv[3] are also saved, to the .npz argv[2].

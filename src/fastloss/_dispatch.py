@@ -1,15 +1,16 @@
 """Runtime ISA dispatch: import the fastest build of each kernel module.
 
-setup.py compiles every kernel module once per SIMD level (x86-64: baseline,
-AVX2+FMA, AVX-512; other targets: baseline only) from the same source, under
+setup.py compiles every kernel module once per SIMD level (x86-64: baseline =
+x86-64-v2, AVX2+FMA, AVX-512; other targets: baseline only) from the same source, under
 the level's module name (``_pointwise_avx2`` ...). At
 import, the best level that the CPU (and OS) supports and that was built is
 chosen, once, for every kernel module. ``FASTLOSS_SIMD=baseline|avx2|avx512``
 caps the level (for tests, benchmarks and bug hunts).
 
 All levels are built with ``-ffp-contract=off`` and use the same polynomial
-math (``_vmath.h``), so results are bit-identical between levels (tested in
-tests/test_dispatch.py); only the speed differs.
+math (``_vmath.h``): results are bit-identical between levels, except that the
+float32 data of losses with float32-lane math (FMA) differ at the baseline by
+rounding (tested in tests/test_dispatch.py); otherwise only the speed differs.
 """
 
 from __future__ import annotations
@@ -35,10 +36,20 @@ def _cpu_features() -> dict:
 
 
 def _cpu_levels() -> list[str]:
-    """Levels this CPU can run, best first."""
+    """Levels this CPU can run, best first. An x86-64 CPU without the baseline's
+    features raises ImportError (its kernels would stop on an illegal instruction);
+    where NumPy reports no features at all, the baseline is assumed."""
     if not is_x86_64():
         return ["baseline"]
     feats = _cpu_features()
+    missing = [f for f in REQUIRES["baseline"] if feats and not feats.get(f, False)]
+    if missing:
+        raise ImportError(
+            "fastloss needs an x86-64-v2 CPU (SSE4.2 and POPCNT: every x86-64 CPU since "
+            f"about 2009, and what NumPy 2.4 needs too); this CPU lacks {', '.join(missing)}. "
+            "A virtual machine may hide them: give it a CPU model of x86-64-v2 or newer "
+            "(e.g. QEMU/libvirt '-cpu host' or 'x86-64-v2')."
+        )
     return [lv for lv in LEVELS if all(feats.get(f, False) for f in REQUIRES[lv])]
 
 

@@ -8,16 +8,18 @@ from __future__ import annotations
 
 import platform
 
-#: Best first. "baseline" is the plain build for the target (SSE2 on x86-64,
-#: NEON on arm64, which is part of the aarch64 baseline).
+#: Best first. "baseline" is the plain build for the target: x86-64-v2 on x86-64
+#: (SSE4.2 and POPCNT, as NumPy 2.4's own x86-64 wheels; every x86-64 CPU since
+#: about 2009), NEON on arm64, which is part of the aarch64 baseline.
 LEVELS = ("avx512", "avx2", "baseline")
 
 #: NumPy CPU feature names each x86-64 level needs at run time (NumPy's
-#: detection also checks that the OS saves the wide registers).
+#: detection also checks that the OS saves the wide registers). An x86-64 CPU
+#: without the baseline's cannot run fastloss: importing it says so.
 REQUIRES = {
     "avx512": ("AVX512F", "AVX512CD", "AVX512VL", "AVX512BW", "AVX512DQ", "AVX2", "FMA3"),
     "avx2": ("AVX2", "FMA3", "F16C"),
-    "baseline": (),
+    "baseline": ("SSSE3", "SSE41", "SSE42", "POPCNT"),
 }
 
 

@@ -9,7 +9,7 @@
 static inline double fl_where(int c, double a, double b) { return fl_blend(c, a, b); }
 /* c ? a : b where neither arm is a constant (a loop-invariant variable, an input):
    GCC if-converts that into compare-and-mask at every level; fl_blend's int-to-mask
-   widening of a float64 compare stays scalar at the x86-64 baseline (SSE2). */
+   widening of a float64 compare stays scalar under plain SSE2 (GCC 12). */
 static inline double fl_pick(int c, double a, double b) { return c ? a : b; }
 static inline float fl_pickf(int c, float a, float b) { return c ? a : b; }
 #endif
