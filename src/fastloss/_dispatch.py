@@ -45,8 +45,8 @@ def _cpu_levels() -> list[str]:
     missing = [f for f in REQUIRES["baseline"] if feats and not feats.get(f, False)]
     if missing:
         raise ImportError(
-            "fastloss needs an x86-64-v2 CPU (SSE4.2 and POPCNT: every x86-64 CPU since "
-            f"about 2009, and what NumPy 2.4 needs too); this CPU lacks {', '.join(missing)}. "
+            "fastloss needs an x86-64-v2 CPU (SSE4.2 and POPCNT: Intel since 2008, AMD since "
+            f"2011-2013; what NumPy 2.4 needs too); this CPU lacks {', '.join(missing)}. "
             "A virtual machine may hide them: give it a CPU model of x86-64-v2 or newer "
             "(e.g. QEMU/libvirt '-cpu host' or 'x86-64-v2')."
         )

@@ -9,8 +9,8 @@ from __future__ import annotations
 import platform
 
 #: Best first. "baseline" is the plain build for the target: x86-64-v2 on x86-64
-#: (SSE4.2 and POPCNT, as NumPy 2.4's own x86-64 wheels; every x86-64 CPU since
-#: about 2009), NEON on arm64, which is part of the aarch64 baseline.
+#: (SSE4.2 and POPCNT, as NumPy 2.4's own x86-64 wheels: Intel CPUs since 2008, AMD
+#: ones since 2011-2013), NEON on arm64, which is part of the aarch64 baseline.
 LEVELS = ("avx512", "avx2", "baseline")
 
 #: NumPy CPU feature names each x86-64 level needs at run time (NumPy's
