@@ -31,11 +31,7 @@ git -C "$root" ls-files -co --exclude-standard -z | (cd "$root" && xargs -0 tar 
 levels=${FASTLOSS_SIMD_LEVELS:-$("$py" - "$root" <<'EOF'
 import runpy, sys
 d = runpy.run_path(f"{sys.argv[1]}/src/fastloss/_dispatch_levels.py")
-try:
-    from numpy._core._multiarray_umath import __cpu_features__ as f
-except ImportError:  # NumPy 1
-    from numpy.core._multiarray_umath import __cpu_features__ as f
-best = next((lv for lv in d["build_levels"]() if all(f.get(x, False) for x in d["REQUIRES"][lv])), "baseline")
+best = (d["cpu_levels"](d["cpu_features"]()) + ["baseline"])[0]
 print(",".join(dict.fromkeys([best, "baseline"])))
 EOF
 )}

@@ -18,31 +18,18 @@ from __future__ import annotations
 import importlib
 import os
 
-from ._dispatch_levels import LEVELS, REQUIRES, build_levels, is_x86_64, module_name
+from ._dispatch_levels import (LEVELS, REQUIRES, build_levels, cpu_features, cpu_levels, is_x86_64,
+                               module_name)
 
 __all__ = ["SIMD_LEVEL", "CPU_LEVELS", "AVAILABLE_LEVELS", "load", "load_level"]
-
-
-def _cpu_features() -> dict:
-    """NumPy's runtime CPU feature detection (a private but stable module)."""
-    import importlib
-
-    for name in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):  # NumPy 2, 1
-        try:
-            return dict(importlib.import_module(name).__cpu_features__)
-        except (ImportError, AttributeError):
-            continue
-    return {}
 
 
 def _cpu_levels() -> list[str]:
     """Levels this CPU can run, best first. An x86-64 CPU without the baseline's
     features raises ImportError (its kernels would stop on an illegal instruction);
     where NumPy reports no features at all, the baseline is assumed."""
-    if not is_x86_64():
-        return ["baseline"]
-    feats = _cpu_features()
-    missing = [f for f in REQUIRES["baseline"] if feats and not feats.get(f, False)]
+    feats = cpu_features()
+    missing = [f for f in REQUIRES["baseline"] if is_x86_64() and feats and not feats.get(f, False)]
     if missing:
         raise ImportError(
             "fastloss needs an x86-64-v2 CPU (SSE4.2 and POPCNT: Intel since 2008, AMD since "
@@ -50,7 +37,7 @@ def _cpu_levels() -> list[str]:
             "A virtual machine may hide them: give it a CPU model of x86-64-v2 or newer "
             "(e.g. QEMU/libvirt '-cpu host' or 'x86-64-v2')."
         )
-    return [lv for lv in LEVELS if all(feats.get(f, False) for f in REQUIRES[lv])]
+    return cpu_levels(feats)
 
 
 def _importable(level: str) -> bool:

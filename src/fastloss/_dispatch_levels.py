@@ -28,6 +28,25 @@ def is_x86_64(machine: str | None = None) -> bool:
     return m in ("x86_64", "amd64", "x64")
 
 
+def cpu_features() -> dict:
+    """NumPy's runtime CPU feature detection (a private but stable module); {} if absent."""
+    import importlib
+
+    for name in ("numpy._core._multiarray_umath", "numpy.core._multiarray_umath"):  # NumPy 2, 1
+        try:
+            return dict(importlib.import_module(name).__cpu_features__)
+        except (ImportError, AttributeError):
+            continue
+    return {}
+
+
+def cpu_levels(features: dict, machine: str | None = None) -> list[str]:
+    """Levels a CPU with these NumPy feature flags can run, best first."""
+    if not is_x86_64(machine):
+        return ["baseline"]
+    return [lv for lv in LEVELS if all(features.get(f, False) for f in REQUIRES[lv])]
+
+
 def build_levels(machine: str | None = None) -> list[str]:
     """Levels that setup.py builds for this target, best first."""
     return list(LEVELS) if is_x86_64(machine) else ["baseline"]
