@@ -5,7 +5,9 @@
 An MLP (64 -> 128 -> C) trained by SGD on a synthetic data set of 20,000 samples,
 one epoch per measurement, the two losses interleaved in one process (same data, same
 initial weights), every configuration timed ``--epochs`` times; prints the median epoch
-time of each and their ratio. Prints numbers, asserts nothing.
+time of each and their ratio, then where a step's time goes (model forward, loss
+forward, backward, optimizer step: medians in us per step). Prints numbers, asserts
+nothing.
 """
 
 from __future__ import annotations
@@ -20,14 +22,30 @@ import torch.nn.functional as F
 import fastloss.torch as ft
 
 
+PHASES = ("model forward", "loss forward", "backward", "optimizer step")
+
+
 def epoch(model, opt, X, Y, batch, loss_fn):
-    start = time.perf_counter()
+    """(seconds, [seconds per phase], final loss) of one epoch."""
+    clock = time.perf_counter
+    parts = [0.0] * len(PHASES)
+    start = clock()
     for i in range(0, len(X) - batch + 1, batch):
+        t0 = clock()
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(X[i:i + batch]), Y[i:i + batch])
+        z = model(X[i:i + batch])
+        t1 = clock()
+        loss = loss_fn(z, Y[i:i + batch])
+        t2 = clock()
         loss.backward()
+        t3 = clock()
         opt.step()
-    return time.perf_counter() - start, float(loss)
+        t4 = clock()
+        parts[0] += t1 - t0
+        parts[1] += t2 - t1
+        parts[2] += t3 - t2
+        parts[3] += t4 - t3
+    return clock() - start, parts, float(loss.detach())
 
 
 def main(argv=None):
@@ -45,6 +63,7 @@ def main(argv=None):
     print(f"torch {torch.__version__}; {args.samples} samples, MLP 64-128-{args.classes}, SGD")
     print("| threads | batch | F.cross_entropy s/epoch | fastloss.torch s/epoch | ratio (torch / fastloss) |")
     print("|---|---|---|---|---|")
+    split = []
     for nt in args.threads:
         torch.set_num_threads(nt)
         for batch in args.batch:
@@ -56,14 +75,25 @@ def main(argv=None):
                                         torch.nn.Linear(128, args.classes))
                 models[k] = (m, torch.optim.SGD(m.parameters(), lr=0.05))
             final = {}
+            parts = {k: [] for k in losses}
             for _ in range(args.epochs):  # interleaved
                 for k, fn in losses.items():
-                    t, final[k] = epoch(*models[k], X, Y, batch, fn)
+                    t, p, final[k] = epoch(*models[k], X, Y, batch, fn)
                     times[k].append(t)
+                    parts[k].append(p)
             a, b = (statistics.median(times[k]) for k in losses)
             print(f"| {nt} | {batch} | {a:.3f} | {b:.3f} | {a / b:.2f} |"
                   f"  final losses {final['F.cross_entropy']:.6f} / "
                   f"{final['fastloss.torch.cross_entropy']:.6f}")
+            steps = len(X) // batch
+            for k in losses:
+                split.append((nt, batch, k, [statistics.median(p[j] for p in parts[k]) / steps * 1e6
+                                             for j in range(len(PHASES))]))
+    print("\nus per step, medians over the epochs")
+    print("| threads | batch | loss | " + " | ".join(PHASES) + " |")
+    print("|---|---|---|" + "---|" * len(PHASES))
+    for nt, batch, k, us in split:
+        print(f"| {nt} | {batch} | {k} | " + " | ".join(f"{u:.1f}" for u in us) + " |")
 
 
 if __name__ == "__main__":

@@ -168,6 +168,28 @@ def test_errors():
         ft.mse_loss(torch.ones(3, dtype=torch.int64), torch.ones(3, dtype=torch.int64))
 
 
+def test_torch_func_transforms_are_refused_with_advice():
+    # fastloss.torch calls the C apply of autograd.Function directly (fastloss.torch._applier);
+    # under a transform that would end in a torch INTERNAL ASSERT, so it is refused first.
+    x = torch.randn(4, 3, dtype=torch.float64)
+    y = torch.randn(4, 3, dtype=torch.float64)
+    h, w = torch.randn(2, 3, dtype=torch.float64), torch.randn(5, 3, dtype=torch.float64)
+    calls = [
+        lambda: torch.func.grad(lambda a: ft.mse_loss(a, y))(x),
+        lambda: torch.func.vmap(lambda a, b: ft.mse_loss(a, b))(x, y),
+        lambda: torch.func.grad(lambda a: ft.gaussian_nll_loss(a, y, torch.ones(4, 3,
+                                                               dtype=torch.float64)))(x),
+        lambda: torch.func.grad(lambda a: ft.linear_cross_entropy(h, a, torch.tensor([1, 4])))(w),
+    ]
+    for call in calls:
+        with pytest.raises(RuntimeError, match=r"torch\.func transforms.*loss\.backward\(\)"):
+            call()
+    # and outside a transform afterwards, the same call works and agrees with PyTorch
+    xg = x.clone().requires_grad_()
+    ft.mse_loss(xg, y).backward()
+    assert torch.allclose(xg.grad, 2 * (x - y) / 12, rtol=1e-14)
+
+
 def test_every_registered_loss_is_exposed():
     for spec in LOSSES:
         fn = getattr(ft, spec.name)
