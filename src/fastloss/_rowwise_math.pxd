@@ -341,16 +341,17 @@ cdef enum:
     # to the row path at 68 ms, slower than moving the data to (N*d, C), 50 ms; tiles: 45).
     ROWS8_MAX_C = 16
     ROWS8_TILE_C = 256
-    # float32 rows of class targets take the tiles up to 48 classes: since the tiles
+    # float32 rows of class targets take the tiles below 64 classes: since the tiles
     # load through register transposes (_tile8.h) they beat the row path there at
     # every level, most where C is not a multiple of 16 (the row path's masked tail
     # block). cross_entropy float32, 1 thread, row path -> tiles: (3276, 20) avx512
     # 242 -> 101 us, avx2 280 -> 115, baseline 1533 -> 727; (1638, 40) 132 -> 82,
-    # 128 -> 94, 1098 -> 669; (1365, 48) 78 -> 78, 100 -> 88, 888 -> 654. From 64 on
-    # avx512's 16-lane row loops win (0.91x at 64, 0.70x at 128) while avx2's tiles
-    # still win to C = 100 (1.21x): one limit for every level, so that they give the
-    # same bits. float64 rows keep 16 (tiles of 8 doubles gain nothing from C = 24).
-    ROWS8_F32_C = 48
+    # 128 -> 94, 1098 -> 669; (1365, 48) 78 -> 78, 100 -> 88, 888 -> 654; (2089, 49)
+    # 200 -> 142, 247 -> 147; (1625, 63) 158 -> 132, 189 -> 141. From 64 on avx512's
+    # 16-lane row loops win (0.91x at 64, 0.70x at 128) while avx2's tiles still win
+    # to C = 100 (1.21x): one limit for every level, so that they give the same bits.
+    # float64 rows keep 16 (tiles of 8 doubles gain nothing from C = 24).
+    ROWS8_F32_C = 63
 
 
 cdef inline bint labels_ok8(const int64_t* labels, int64_t ignore_index,
