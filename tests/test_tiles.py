@@ -1,5 +1,5 @@
 """The 8-row tiles of the softmax losses (rows of at most 16 classes; float32 rows of
-class targets up to 63, ROWS8_F32_C).
+class targets up to 111 classes, 63 at the x86-64 baseline: rows8_f32_c).
 
 Their rows reach the tile through register transposes when the class stride is 1
 (_tile8.h: 8x8 float32 blocks, 4x4 float64 ones) and through scalar loops otherwise;
@@ -11,9 +11,10 @@ import pytest
 
 import fastloss
 
-# 17-63: float32 tiles of several 8x8 blocks and a masked remainder; 64 and float64
-# beyond 16: the row path, which must agree across layouts too.
-CLASSES = [2, 3, 7, 8, 9, 10, 15, 16, 17, 24, 33, 47, 48, 49, 63, 64]
+# 17-111: float32 tiles of several 8x8 blocks and a masked remainder (64-111: the row
+# path at the x86-64 baseline); 112 and float64 beyond 16: the row path, which must
+# agree across layouts too.
+CLASSES = [2, 3, 7, 8, 9, 10, 15, 16, 17, 24, 33, 47, 48, 49, 63, 64, 100, 111, 112]
 TILE_LOSSES = ["cross_entropy", "softmax_focal_loss", "cross_entropy_with_prior"]
 
 
@@ -99,7 +100,7 @@ def test_tile_top1_ties_infinities_nan(C, dtype):
         assert rows == correct, layout
 
 
-@pytest.mark.parametrize("C", [10, 17, 40, 48, 63])
+@pytest.mark.parametrize("C", [10, 17, 40, 48, 63, 100, 111])
 @pytest.mark.parametrize("name", TILE_LOSSES)
 def test_tile_hessian_matches_row_path_and_reference(name, C):
     """return_hessian through the float32 tiles: each row's Hessian diagonal equals the

@@ -43,6 +43,9 @@ cdef extern from "_vmathf.h":
         double sn
         double l1p
     fl_sig32 sigmoid_parts32 "fl_sigmoid_parts32"(float x) noexcept nogil
+    # 1 where the float32 functions run in float32 lanes with FMA (every level but
+    # the x86-64 baseline), whose float32 results therefore differ by rounding.
+    const int F32_LANES "FL_F32_LANES"
 
 
 ctypedef fused real:

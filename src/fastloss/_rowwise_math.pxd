@@ -23,7 +23,8 @@ from libc.stdint cimport int64_t, uint64_t
 
 # The vectorisable math library (not the pointwise losses' math: a change to
 # those does not rebuild the row-wise kernels).
-from fastloss._math cimport exp, log, log1p, expdiff32, where, real, LG, lanes_mode, lg_select
+from fastloss._math cimport (exp, log, log1p, expdiff32, where, real, LG, lanes_mode, lg_select,
+                             F32_LANES)
 from fastloss._logistic_math cimport (binary_cross_entropy_with_logits_lg,
                                       binary_cross_entropy_with_logits_h,
                                       binary_cross_entropy_with_logits_lg32,
@@ -341,17 +342,22 @@ cdef enum:
     # to the row path at 68 ms, slower than moving the data to (N*d, C), 50 ms; tiles: 45).
     ROWS8_MAX_C = 16
     ROWS8_TILE_C = 256
-    # float32 rows of class targets take the tiles below 64 classes: since the tiles
-    # load through register transposes (_tile8.h) they beat the row path there at
-    # every level, most where C is not a multiple of 16 (the row path's masked tail
-    # block). cross_entropy float32, 1 thread, row path -> tiles: (3276, 20) avx512
-    # 242 -> 101 us, avx2 280 -> 115, baseline 1533 -> 727; (1638, 40) 132 -> 82,
-    # 128 -> 94, 1098 -> 669; (1365, 48) 78 -> 78, 100 -> 88, 888 -> 654; (2089, 49)
-    # 200 -> 142, 247 -> 147; (1625, 63) 158 -> 132, 189 -> 141. From 64 on avx512's
-    # 16-lane row loops win (0.91x at 64, 0.70x at 128) while avx2's tiles still win
-    # to C = 100 (1.21x): one limit for every level, so that they give the same bits.
-    # float64 rows keep 16 (tiles of 8 doubles gain nothing from C = 24).
-    ROWS8_F32_C = 63
+
+
+cdef inline Py_ssize_t rows8_f32_c() noexcept nogil:
+    # float32 rows of class targets take the tiles up to this many classes (C < 112
+    # where float32 math has FMA lanes, C < 64 at the x86-64 baseline, whose float32
+    # results differ by rounding anyway: F32_LANES). The tiles load through register
+    # transposes (_tile8.h) and take two columns per 16-lane exp; the row path's
+    # 16-lane loops pay for a masked tail block where C is not a multiple of 16.
+    # cross_entropy float32 `out=`, 1 thread, 10^5 logits, row path -> tiles, ns per
+    # logit: C = 49 avx512 1.90-2.06 -> 1.03, avx2 2.33-2.51 -> 1.54; C = 64 1.13 -> 0.89, 1.48 ->
+    # 1.35, baseline 4.62 -> 5.01; C = 100 1.18 -> 0.83, 1.59 -> 1.30, 4.84 -> 4.93;
+    # C = 111 1.13 -> 0.90, 1.52 -> 1.38; C = 112 0.84 -> 0.82, 1.21 -> 1.28; C = 128
+    # 0.80 -> 0.81, 1.18 -> 1.26, 4.21 -> 5.05. Below 64 the baseline's tiles win too
+    # (C = 49 6.07 -> 4.84, C = 63 4.70 -> 4.77). float64 rows keep ROWS8_MAX_C (tiles
+    # of 8 doubles gain nothing from C = 24).
+    return 111 if F32_LANES else 63
 
 
 cdef inline bint labels_ok8(const int64_t* labels, int64_t ignore_index,
@@ -405,7 +411,26 @@ cdef inline void _rows8_exps(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssi
         for j in range(C):
             for k in range(8):
                 lin[k] = lin[k] + where(v[j] != 0, v[j] * (m[k] - t[j * 8 + k]), 0.0)
-    for j in range(C):
+    cdef double ee[16]
+    cdef double m2[16]
+    cdef Py_ssize_t q
+    if real is float:
+        # Two columns at a time: their 16 float32 exps fill a 512-bit vector (8
+        # lanes of one column use half of it); then each row's sums take the two in
+        # column order, as below (the same bits).
+        for q in range(16):
+            m2[q] = m[q & 7]
+        for j in range(0, C - 1, 2):
+            for q in range(16):
+                ee[q] = _sexp(t[j * 8 + q], m2[q], low)
+                t[j * 8 + q] = <real>ee[q]
+            for k in range(8):
+                S[k] = (S[k] + ee[k]) + ee[8 + k]
+                So[k] = (So[k] + where(j != yr[k], ee[k], 0.0)) + where(j + 1 != yr[k], ee[8 + k], 0.0)
+        j = C - C % 2
+    else:
+        j = 0
+    for j in range(j, C):
         for k in range(8):
             e = _sexp(t[j * 8 + k], m[k], low)
             t[j * 8 + k] = <real>e   # as the row path stores it in g (exact where low)
