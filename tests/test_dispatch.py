@@ -223,8 +223,8 @@ def test_transcendental_float32_accuracy(spec):
         assert err.max() <= 1.0, (case, err.max())
 
 
-@pytest.mark.parametrize("shape", [(4099, 10), (1001, 40), (203, 1000)],
-                         ids=["tile", "tile 40", "row"])
+@pytest.mark.parametrize("shape", [(4099, 10), (1001, 40), (1024, 100), (203, 1000)],
+                         ids=["tile", "tile 40", "tile 100 (row at the baseline)", "row"])
 @pytest.mark.parametrize("scale", [1.0, 40.0], ids=["unit", "confident"])
 def test_softmax_float32_accuracy(shape, scale):
     """cross_entropy on float32 data: exp(x_j - max) in float32 precision
