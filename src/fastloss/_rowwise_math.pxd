@@ -345,18 +345,18 @@ cdef enum:
 
 
 cdef inline Py_ssize_t rows8_f32_c() noexcept nogil:
-    # float32 rows of class targets take the tiles up to this many classes (C < 112
-    # where float32 math has FMA lanes, C < 64 at the x86-64 baseline, whose float32
+    # float32 rows of class targets take the tiles up to this many classes: C < 112
+    # where float32 math has FMA lanes, C < 64 at the x86-64 baseline (whose float32
     # results differ by rounding anyway: F32_LANES). The tiles load through register
     # transposes (_tile8.h) and take two columns per 16-lane exp; the row path's
     # 16-lane loops pay for a masked tail block where C is not a multiple of 16.
-    # cross_entropy float32 `out=`, 1 thread, 10^5 logits, row path -> tiles, ns per
-    # logit: C = 49 avx512 1.90-2.06 -> 1.03, avx2 2.33-2.51 -> 1.54; C = 64 1.13 -> 0.89, 1.48 ->
-    # 1.35, baseline 4.62 -> 5.01; C = 100 1.18 -> 0.83, 1.59 -> 1.30, 4.84 -> 4.93;
-    # C = 111 1.13 -> 0.90, 1.52 -> 1.38; C = 112 0.84 -> 0.82, 1.21 -> 1.28; C = 128
-    # 0.80 -> 0.81, 1.18 -> 1.26, 4.21 -> 5.05. Below 64 the baseline's tiles win too
-    # (C = 49 6.07 -> 4.84, C = 63 4.70 -> 4.77). float64 rows keep ROWS8_MAX_C (tiles
-    # of 8 doubles gain nothing from C = 24).
+    # cross_entropy float32 `out=`, 1 thread, 10^5 logits, ns per logit, row path ->
+    # tiles (avx512, avx2, baseline): C = 49 1.90-2.06 -> 1.03, 2.33-2.51 -> 1.54,
+    # 6.07 -> 4.84; C = 63 -, -, 4.70 -> 4.77; C = 64 1.13 -> 0.89, 1.48 -> 1.35,
+    # 4.62 -> 5.01; C = 100 1.18 -> 0.83, 1.59 -> 1.30, 4.84 -> 4.93; C = 111 1.13 ->
+    # 0.90, 1.52 -> 1.38; C = 112 0.84 -> 0.82, 1.21 -> 1.28; C = 128 0.80 -> 0.81,
+    # 1.18 -> 1.26, 4.21 -> 5.05. float64 rows keep ROWS8_MAX_C (tiles of 8 doubles
+    # gain nothing from C = 24).
     return 111 if F32_LANES else 63
 
 
@@ -426,7 +426,8 @@ cdef inline void _rows8_exps(const real* x, Py_ssize_t rs, Py_ssize_t cs, Py_ssi
                 t[j * 8 + q] = <real>ee[q]
             for k in range(8):
                 S[k] = (S[k] + ee[k]) + ee[8 + k]
-                So[k] = (So[k] + where(j != yr[k], ee[k], 0.0)) + where(j + 1 != yr[k], ee[8 + k], 0.0)
+                So[k] = ((So[k] + where(j != yr[k], ee[k], 0.0))
+                         + where(j + 1 != yr[k], ee[8 + k], 0.0))
         j = C - C % 2
     else:
         j = 0
