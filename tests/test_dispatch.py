@@ -10,6 +10,7 @@ import pytest
 import fastloss
 from fastloss import _dispatch, reference
 from fastloss._data import make_arrays
+from fastloss._dispatch_levels import is_x86_64
 from helpers import smooth_binary
 
 LEVELS = _dispatch.AVAILABLE_LEVELS
@@ -50,7 +51,7 @@ def test_cpu_without_the_baseline_features_is_refused_at_import():
     importing fastloss raises ImportError naming what is missing, instead of a kernel
     stopping the process on an illegal instruction. Elsewhere the check does not apply."""
     rc, err, level = _import_with_cpu_features('f["SSE42"] = False; f["POPCNT"] = False')
-    if _dispatch.is_x86_64():
+    if is_x86_64():
         assert rc != 0 and "ImportError" in err, err
         assert "x86-64-v2" in err and "SSE42, POPCNT" in err, err
     else:

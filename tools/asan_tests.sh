@@ -31,7 +31,7 @@ git -C "$root" ls-files -co --exclude-standard -z | (cd "$root" && xargs -0 tar 
 levels=${FASTLOSS_SIMD_LEVELS:-$("$py" - "$root" <<'EOF'
 import runpy, sys
 d = runpy.run_path(f"{sys.argv[1]}/src/fastloss/_dispatch_levels.py")
-best = (d["cpu_levels"](d["cpu_features"]()) + ["baseline"])[0]
+best = d["cpu_levels"](d["cpu_features"]())[0]
 print(",".join(dict.fromkeys([best, "baseline"])))
 EOF
 )}

@@ -18,7 +18,7 @@ from __future__ import annotations
 import importlib
 import os
 
-from ._dispatch_levels import (LEVELS, REQUIRES, build_levels, cpu_features, cpu_levels, is_x86_64,
+from ._dispatch_levels import (LEVELS, REQUIRES, build_levels, cpu_features, cpu_levels,
                                module_name)
 
 __all__ = ["SIMD_LEVEL", "CPU_LEVELS", "AVAILABLE_LEVELS", "load", "load_level"]
@@ -29,15 +29,16 @@ def _cpu_levels() -> list[str]:
     features raises ImportError (its kernels would stop on an illegal instruction);
     where NumPy reports no features at all, the baseline is assumed."""
     feats = cpu_features()
-    missing = [f for f in REQUIRES["baseline"] if is_x86_64() and feats and not feats.get(f, False)]
-    if missing:
+    levels = cpu_levels(feats)
+    if "baseline" not in levels:
+        missing = [f for f in REQUIRES["baseline"] if not feats.get(f, False)]
         raise ImportError(
             "fastloss needs an x86-64-v2 CPU (SSE4.2 and POPCNT: Intel since 2008, AMD since "
             f"2011-2013; what NumPy 2.4 needs too); this CPU lacks {', '.join(missing)}. "
             "A virtual machine may hide them: give it a CPU model of x86-64-v2 or newer "
             "(e.g. QEMU/libvirt '-cpu host' or 'x86-64-v2')."
         )
-    return cpu_levels(feats)
+    return levels
 
 
 def _importable(level: str) -> bool:

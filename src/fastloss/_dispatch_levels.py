@@ -41,8 +41,9 @@ def cpu_features() -> dict:
 
 
 def cpu_levels(features: dict, machine: str | None = None) -> list[str]:
-    """Levels a CPU with these NumPy feature flags can run, best first."""
-    if not is_x86_64(machine):
+    """Levels a CPU with these NumPy feature flags can run, best first; with no flags
+    at all (NumPy could not tell), the baseline."""
+    if not is_x86_64(machine) or not features:
         return ["baseline"]
     return [lv for lv in LEVELS if all(features.get(f, False) for f in REQUIRES[lv])]
 
