@@ -476,22 +476,23 @@ def multi_margin_loss(x, t, weight, p, margin):
 @_rowwise
 def multilabel_margin_loss(x, t):
     n, c = x.shape
+    rows = np.arange(n)
+    # Row i's targets are t[i, :k_i], k_i the position of its first negative entry.
+    neg = t < 0
+    k_end = np.where(neg.any(axis=1), neg.argmax(axis=1), c)
+    listed = np.arange(c) < k_end[:, None]
+    is_target = np.zeros((n, c), bool)
+    is_target[np.nonzero(listed)[0], t[listed]] = True
     loss, grad = np.zeros(n), np.zeros((n, c))
-    for i in range(n):
-        targets = []
-        for v in t[i]:  # the list ends at the first negative entry
-            if v < 0:
-                break
-            targets.append(int(v))
-        is_target = np.zeros(c, bool)
-        is_target[targets] = True
-        for y in targets:  # a class listed twice counts twice
-            z = 1 - x[i, y] + x[i]
-            on = ~is_target & ~(z <= 0)  # NaN counts as active, so it propagates
-            loss[i] += np.sum(np.where(on, z, 0.0))
-            dz = np.where(on, np.where(np.isnan(z), z, 1.0), 0.0)
-            grad[i] += dz
-            grad[i, y] -= dz.sum()
+    for k in range(c):  # the k-th listed target of every row; one listed twice counts twice
+        y = np.where(listed[:, k], t[:, k], 0)
+        z = 1 - x[rows, y][:, None] + x
+        # NaN counts as active, so it propagates
+        on = listed[:, k, None] & ~is_target & ~(z <= 0)
+        loss += np.sum(np.where(on, z, 0.0), axis=1)
+        dz = np.where(on, np.where(np.isnan(z), z, 1.0), 0.0)
+        grad += dz
+        grad[rows, y] -= dz.sum(axis=1)
     return loss / c, grad / c, np.zeros((n, c))
 
 
