@@ -452,6 +452,30 @@ def test_constant_hessian_with_nan_and_inf(spec, weighted, dtype):
         assert_hess_close(np.where(nan, 0, hess).astype(dtype), np.where(nan, 0, ref_hess), dtype)
 
 
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+@pytest.mark.parametrize("spec", [s for s in LOSSES if s.constant_hessian], ids=lambda s: s.name)
+def test_constant_hessian_nan_in_one_chunk(spec, dtype):
+    """With a value, a constant Hessian is written without the element's NaN rule,
+    which a chunk whose loss sum is NaN then applies. Over 4 chunks of 4096 elements
+    and a tail, one NaN in the third chunk gives NaN there only, with 1 and 2
+    threads, and elsewhere the bits of the same call without the NaN (and the
+    reference's Hessian)."""
+    n, site = 4 * 4096 + 9, 2 * 4096 + 17
+    arrays = [np.array(a) for a in arrays_for(spec, (n,), dtype, seed=5)]
+    clean = [a.copy() for a in arrays]
+    arrays[0][site] = np.nan
+    _, _, h_clean = public(spec)(*clean, reduction="sum", return_hessian=True)
+    for threads in (1, 2):
+        value, _, hess = public(spec)(*arrays, reduction="sum", return_hessian=True,
+                                      n_threads=threads)
+        assert np.isnan(value)
+        assert np.flatnonzero(np.isnan(hess)).tolist() == [site]
+        keep = np.arange(n) != site
+        np.testing.assert_array_equal(hess[keep], h_clean[keep])
+    expected = ref(spec)(*as64(clean), reduction="sum", return_hessian=True)[2]
+    assert_hess_close(h_clean, expected, dtype)
+
+
 # ---- the kernels against the reference ----
 
 LAYOUTS = {"contiguous": (37,), "strided": (11, 7), "2d": (9, 6)}

@@ -12,7 +12,10 @@ second derivative is a constant of its parameters (registry:
 ``<name>_hs(x[, y], s)``, which gives an element the scaled constant ``s`` in the
 data's type, or the NaN the element propagates: the kernel scales the constant
 once per chunk and writes it without float64 math (float32 mse_loss 1.46x ->
-1.15x its gradient-only call at 65,536 elements, avx512; 2.9x -> 1.3x baseline). The generated kernels in
+1.15x its gradient-only call at 65,536 elements, avx512; 2.9x -> 1.3x baseline).
+Where the value is computed too, the kernel writes ``s`` alone and applies
+``_hs`` only to a chunk whose loss sum is NaN, so every ``_hs`` must change an
+element only where its loss is NaN. The generated kernels in
 ``_pointwise.pyx`` call these; nothing else holds pointwise loss math in C.
 The exp/log/select library they use is ``_math.pxd`` (shared with the row-wise
 losses, so that a change here rebuilds only the pointwise kernels).
