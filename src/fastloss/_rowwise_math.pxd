@@ -1041,6 +1041,7 @@ cdef inline RowR multi_margin_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t 
     # lanes' set-up costs more than the chain (float64 C = 10: 0.8x).
     cdef double zy = x[y * cs]
     cdef double wc = weight[y] / C
+    cdef double gw = gs * wc
     cdef double acc = 0.0, gy = 0.0
     cdef double al[8]
     cdef double gl[8]
@@ -1049,20 +1050,20 @@ cdef inline RowR multi_margin_loss_row(const real* x, Py_ssize_t cs, Py_ssize_t 
         few = 16
     if C < few:
         for j in range(C):
-            _multi_margin_term(x, cs, j, y, zy, p, margin, gs * wc, &acc, &gy, g)
+            _multi_margin_term(x, cs, j, y, zy, p, margin, gw, &acc, &gy, g)
     else:
         for k in range(8):
             al[k] = 0.0
             gl[k] = 0.0
         for b in range(0, C8, 8):
             for k in range(8):
-                _multi_margin_term(x, cs, b + k, y, zy, p, margin, gs * wc, &al[k], &gl[k], g)
+                _multi_margin_term(x, cs, b + k, y, zy, p, margin, gw, &al[k], &gl[k], g)
         for j in range(C8, C):
-            _multi_margin_term(x, cs, j, y, zy, p, margin, gs * wc, &al[j - C8], &gl[j - C8], g)
+            _multi_margin_term(x, cs, j, y, zy, p, margin, gw, &al[j - C8], &gl[j - C8], g)
         acc = _tree8(al)
         gy = _tree8(gl)
     if g != NULL:
-        g[y] = <real>(-gs * wc * gy)
+        g[y] = <real>(-gw * gy)
     return RowR(wc * acc, 0.0)
 
 

@@ -484,7 +484,7 @@ def multilabel_margin_loss(x, t):
     is_target = np.zeros((n, c), bool)
     is_target[np.nonzero(listed)[0], t[listed]] = True
     loss, grad = np.zeros(n), np.zeros((n, c))
-    for k in range(c):  # the k-th listed target of every row; one listed twice counts twice
+    for k in range(k_end.max(initial=0)):  # every row's k-th target; one listed twice counts twice
         y = np.where(listed[:, k], t[:, k], 0)
         z = 1 - x[rows, y][:, None] + x
         # NaN counts as active, so it propagates
